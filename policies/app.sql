@@ -1,0 +1,80 @@
+-- Row rules and grants of the shared schema `app`. Rendered with the install's role names and
+-- applied by `stock migrate` after every migration; safe to apply again.
+--
+-- Roles: {{app}} is the web app's login (no privileges of its own); a request switches to
+-- {{owner}}, {{admin}} or {{staff}} (a shop member) or {{anon}} (signed out). {{schema_owner}}
+-- owns every object; the SECURITY DEFINER functions in app_private run as it.
+
+revoke all on schema app, app_private from public;
+grant usage on schema app to {{owner}}, {{admin}}, {{staff}}, {{anon}};
+grant usage on schema app_private to {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+-- Functions: nothing is executable by default; each narrow path is granted by name.
+revoke all on all functions in schema app_private from public;
+grant execute on function app_private.resolve_session(bytea) to {{app}};
+grant execute on function app_private.migration_status() to {{app}};
+grant execute on function app_private.begin_login(text, inet) to {{anon}};
+grant execute on function app_private.finish_login(text, inet, bigint, boolean, bytea, bytea, interval, text) to {{anon}};
+grant execute on function app_private.sign_up(text, text, text, text, text, text, bytea, interval, inet, text) to {{anon}};
+grant execute on function app_private.end_session(bytea) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+grant execute on function app_private.my_shops(bytea) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+grant execute on function app_private.switch_shop(bytea, bigint) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+grant execute on function app_private.create_shop_for_session(bytea, text, text) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+
+-- app.tenants: a member reads the row of the shop in context; only its owner renames it.
+alter table app.tenants enable row level security;
+alter table app.tenants force row level security;
+drop policy if exists definer_all on app.tenants;
+create policy definer_all on app.tenants to {{schema_owner}} using (true) with check (true);
+drop policy if exists member_read on app.tenants;
+create policy member_read on app.tenants for select to {{owner}}, {{admin}}, {{staff}}
+    using (id = (select app.current_tenant_id()));
+drop policy if exists owner_update on app.tenants;
+create policy owner_update on app.tenants for update to {{owner}}
+    using (id = (select app.current_tenant_id()))
+    with check (id = (select app.current_tenant_id()));
+revoke all on app.tenants from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+grant select (id, slug, name, status, created_at) on app.tenants to {{owner}}, {{admin}}, {{staff}};
+grant update (name) on app.tenants to {{owner}};
+
+-- app.users: a member sees themselves and the members of the shop in context, never a password hash.
+alter table app.users enable row level security;
+alter table app.users force row level security;
+drop policy if exists definer_all on app.users;
+create policy definer_all on app.users to {{schema_owner}} using (true) with check (true);
+drop policy if exists member_read on app.users;
+create policy member_read on app.users for select to {{owner}}, {{admin}}, {{staff}}
+    using (id = (select app.current_user_id())
+           or exists (select 1 from app.memberships m
+                       where m.user_id = users.id and m.tenant_id = (select app.current_tenant_id())));
+revoke all on app.users from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+grant select (id, email, display_name, locale, created_at) on app.users to {{owner}}, {{admin}}, {{staff}};
+
+-- app.memberships: members read their shop's list; only the owner adds, changes or removes.
+alter table app.memberships enable row level security;
+alter table app.memberships force row level security;
+drop policy if exists definer_all on app.memberships;
+create policy definer_all on app.memberships to {{schema_owner}} using (true) with check (true);
+drop policy if exists member_read on app.memberships;
+create policy member_read on app.memberships for select to {{owner}}, {{admin}}, {{staff}}
+    using (tenant_id = (select app.current_tenant_id()));
+drop policy if exists owner_write on app.memberships;
+create policy owner_write on app.memberships for all to {{owner}}
+    using (tenant_id = (select app.current_tenant_id()))
+    with check (tenant_id = (select app.current_tenant_id()));
+revoke all on app.memberships from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+grant select on app.memberships to {{owner}}, {{admin}}, {{staff}};
+grant insert, update (role), delete on app.memberships to {{owner}};
+
+-- app.sessions and app.login_failures: reached only through the functions above.
+alter table app.sessions enable row level security;
+alter table app.sessions force row level security;
+drop policy if exists definer_all on app.sessions;
+create policy definer_all on app.sessions to {{schema_owner}} using (true) with check (true);
+revoke all on app.sessions from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+alter table app.login_failures enable row level security;
+alter table app.login_failures force row level security;
+drop policy if exists definer_all on app.login_failures;
+create policy definer_all on app.login_failures to {{schema_owner}} using (true) with check (true);
+revoke all on app.login_failures from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};

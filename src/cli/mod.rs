@@ -1,0 +1,181 @@
+//! The `stock` command: serve, migrate, and operator tasks. Scriptable without prompts: passwords
+//! come from an environment variable or standard input, never from the command line.
+
+mod demo;
+mod tenant;
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::db::migrate;
+use crate::domain::auth::Password;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stock",
+    version,
+    about = "Stock: a multi-tenant stock and sales service for small shops",
+    long_about = "Stock: a multi-tenant stock and sales service for small shops.\n\n\
+        Configuration comes from the environment: DATABASE_URL (administrative connection; the \
+        database is created when missing), STOCK_LISTEN (default 127.0.0.1:8080), STOCK_SECRET_KEY \
+        (32+ characters), STOCK_COOKIE_SECURE, STOCK_ROLE_PREFIX (default stock), STOCK_POOL_SIZE, \
+        STOCK_SESSION_TTL_MINUTES, STOCK_LOG_FORMAT (text|json), RUST_LOG."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the web application on STOCK_LISTEN until SIGINT/SIGTERM (requests in flight finish).
+    Serve,
+    /// Create roles, migrate the shared schema, then every shop schema (bounded parallelism,
+    /// resumable: each shop migrates in its own transaction).
+    Migrate {
+        /// List each shop schema's migration version instead of migrating.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Shops (tenants).
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// People and their roles in shops.
+    #[command(subcommand)]
+    User(tenant::UserCommand),
+    /// Create (or refresh) the demo shop with owner@demo.test, admin@demo.test and
+    /// staff@demo.test. Password from STOCK_DEMO_PASSWORD (default demo-password).
+    Demo,
+}
+
+/// Runs the command line; the exit code is non-zero on any failure, with the reason on stderr.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(config.log_json);
+    match dispatch(cli.command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate { status: true } => {
+            let (app_version, shops) = migrate::status(&config).await.map_err(|e| e.to_string())?;
+            let latest = migrate::latest_tenant_version();
+            println!(
+                "shared schema: version {app_version} (binary expects {})",
+                migrate::expected_app_version()
+            );
+            println!(
+                "{:<8} {:<24} {:<18} {:>7} {:>7}",
+                "id", "slug", "schema", "version", "latest"
+            );
+            for s in &shops {
+                let mark = if s.version < latest { "  behind" } else { "" };
+                println!(
+                    "{:<8} {:<24} {:<18} {:>7} {:>7}{mark}",
+                    s.tenant_id, s.slug, s.schema_name, s.version, latest
+                );
+            }
+            Ok(())
+        }
+        Command::Migrate { status: false } => {
+            let started = std::time::Instant::now();
+            let report = migrate::migrate(&config).await.map_err(|e| e.to_string())?;
+            println!(
+                "shared schema: {} migration(s) applied; shops migrated: {}; took {:.2}s",
+                report.app_applied,
+                report.tenants_migrated,
+                started.elapsed().as_secs_f64()
+            );
+            if report.tenants_failed.is_empty() {
+                Ok(())
+            } else {
+                for (id, e) in &report.tenants_failed {
+                    eprintln!("shop {id}: {e}");
+                }
+                Err(format!(
+                    "{} shop(s) failed to migrate; fix and run `stock migrate` again",
+                    report.tenants_failed.len()
+                ))
+            }
+        }
+        Command::Tenant(cmd) => tenant::run_tenant(cmd, &config).await,
+        Command::User(cmd) => tenant::run_user(cmd, &config).await,
+        Command::Demo => demo::run(&config).await,
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    if config.uses_default_secret() {
+        tracing::warn!(
+            "STOCK_SECRET_KEY is not set: using the development key; set it in production"
+        );
+    }
+    let listen = config.listen;
+    let app = crate::http::App::new(config).map_err(|e| e.to_string())?;
+    let (addr, server) = crate::http::bind(app, listen, shutdown_signal())
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(%addr, "listening");
+    println!("Stock is serving on http://{addr}");
+    server.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// A password from the named environment variable, or from standard input when asked.
+pub(crate) fn read_password(env_var: &str, from_stdin: bool) -> Result<Password, String> {
+    let raw = if from_stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        s.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        std::env::var(env_var).map_err(|_| format!("set {env_var} or pass --password-stdin"))?
+    };
+    Password::new_password(&raw).map_err(|key| {
+        format!(
+            "the password is not acceptable: {}",
+            crate::i18n::t(crate::i18n::Locale::En, key)
+        )
+    })
+}

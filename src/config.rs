@@ -1,0 +1,224 @@
+//! Runtime configuration: one typed struct built from defaults, then `STOCK_*` / `DATABASE_URL`
+//! environment variables. Secrets are wrapped so they never show in logs or `Debug` output.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Administrative connection (migrations, provisioning from the CLI). Holds credentials.
+    pub database_url: Secret,
+    /// The web app's own login; derived from `database_url` with the app role when unset.
+    pub app_database_url: Option<Secret>,
+    /// Password of the app login role, set by `stock migrate` when given.
+    pub app_db_password: Option<Secret>,
+    pub listen: SocketAddr,
+    /// Key for CSRF tokens and signed links.
+    pub secret_key: Secret,
+    /// Whether cookies carry `Secure` (on behind TLS, off for plain-http development).
+    pub cookie_secure: bool,
+    pub cookie_name: String,
+    pub session_ttl: Duration,
+    /// Prefix of every PostgreSQL role this install creates, so installs can share a cluster.
+    pub role_prefix: String,
+    pub pool_size: usize,
+    /// Tenant schemas migrated at once by `stock migrate`.
+    pub migrate_parallelism: usize,
+    pub log_json: bool,
+}
+
+pub const DEFAULT_SECRET: &str = "insecure-development-key-change-me-0123456789";
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: Secret::new("postgres://postgres@127.0.0.1:5432/stock"),
+            app_database_url: None,
+            app_db_password: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            secret_key: Secret::new(DEFAULT_SECRET),
+            cookie_secure: false,
+            cookie_name: "stock_session".into(),
+            session_ttl: Duration::from_secs(12 * 3600),
+            role_prefix: "stock".into(),
+            pool_size: 16,
+            migrate_parallelism: 4,
+            log_json: false,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults overridden by the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut c = Config::default();
+        if let Some(v) = get("DATABASE_URL") {
+            c.database_url = Secret::new(v);
+        }
+        c.app_database_url = get("STOCK_APP_DATABASE_URL").map(Secret::new);
+        c.app_db_password = get("STOCK_APP_DB_PASSWORD").map(Secret::new);
+        if let Some(v) = get("STOCK_LISTEN") {
+            c.listen = v.parse().map_err(|e| invalid("STOCK_LISTEN", e))?;
+        }
+        if let Some(v) = get("STOCK_SECRET_KEY") {
+            if v.len() < 32 {
+                return Err(invalid(
+                    "STOCK_SECRET_KEY",
+                    "must be at least 32 characters",
+                ));
+            }
+            c.secret_key = Secret::new(v);
+        }
+        if let Some(v) = get("STOCK_COOKIE_SECURE") {
+            c.cookie_secure = parse_bool(&v)
+                .ok_or_else(|| invalid("STOCK_COOKIE_SECURE", "expected true or false"))?;
+        }
+        if let Some(v) = get("STOCK_COOKIE_NAME") {
+            if v.is_empty()
+                || !v
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+            {
+                return Err(invalid(
+                    "STOCK_COOKIE_NAME",
+                    "letters, digits, '-' and '_' only",
+                ));
+            }
+            c.cookie_name = v;
+        }
+        if let Some(v) = get("STOCK_SESSION_TTL_MINUTES") {
+            let minutes: u64 = v
+                .parse()
+                .map_err(|e| invalid("STOCK_SESSION_TTL_MINUTES", e))?;
+            if minutes == 0 {
+                return Err(invalid("STOCK_SESSION_TTL_MINUTES", "must be positive"));
+            }
+            c.session_ttl = Duration::from_secs(minutes * 60);
+        }
+        if let Some(v) = get("STOCK_ROLE_PREFIX") {
+            crate::db::roles::check_prefix(&v).map_err(|e| invalid("STOCK_ROLE_PREFIX", e))?;
+            c.role_prefix = v;
+        }
+        if let Some(v) = get("STOCK_POOL_SIZE") {
+            c.pool_size = parse_positive("STOCK_POOL_SIZE", &v)?;
+        }
+        if let Some(v) = get("STOCK_MIGRATE_PARALLELISM") {
+            c.migrate_parallelism = parse_positive("STOCK_MIGRATE_PARALLELISM", &v)?;
+        }
+        if let Some(v) = get("STOCK_LOG_FORMAT") {
+            c.log_json = match v.as_str() {
+                "json" => true,
+                "text" => false,
+                _ => return Err(invalid("STOCK_LOG_FORMAT", "expected json or text")),
+            };
+        }
+        Ok(c)
+    }
+
+    pub fn uses_default_secret(&self) -> bool {
+        self.secret_key.expose() == DEFAULT_SECRET
+    }
+}
+
+fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.to_string(),
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_positive(name: &'static str, v: &str) -> Result<usize, ConfigError> {
+    match v.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(invalid(name, "must be a positive whole number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let c = from(&[
+            ("DATABASE_URL", "postgres://u:hunter2pass@h/db"),
+            (
+                "STOCK_SECRET_KEY",
+                "a-very-secret-key-that-is-long-enough-1234",
+            ),
+        ])
+        .expect("config");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2pass"), "{shown}");
+        assert!(!shown.contains("a-very-secret-key"), "{shown}");
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let c = from(&[
+            ("STOCK_LISTEN", "0.0.0.0:9000"),
+            ("STOCK_COOKIE_SECURE", "true"),
+        ])
+        .expect("config");
+        assert_eq!(c.listen.port(), 9000);
+        assert!(c.cookie_secure);
+        assert_eq!(Config::default().listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = from(&[("STOCK_LISTEN", "nowhere")]).expect_err("bad listen");
+        assert!(e.to_string().contains("STOCK_LISTEN"));
+        let e = from(&[("STOCK_SECRET_KEY", "short")]).expect_err("short key");
+        assert!(e.to_string().contains("STOCK_SECRET_KEY"));
+        let e = from(&[("STOCK_ROLE_PREFIX", "Bad Prefix")]).expect_err("prefix");
+        assert!(e.to_string().contains("STOCK_ROLE_PREFIX"));
+    }
+}

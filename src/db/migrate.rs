@@ -1,0 +1,313 @@
+//! `stock migrate`: roles, the shared schema (refinery), the tenant migration set and policy
+//! templates registered in the database, then every shop schema brought up to date with bounded
+//! parallelism. Each shop migrates in its own transaction, so a failed run resumes where it stopped.
+
+use futures_util::stream::{self, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio_postgres::Client;
+
+use super::roles::{quote_ident, RoleNames};
+use super::{connect_admin, DbError};
+use crate::config::Config;
+
+mod embedded {
+    refinery::embed_migrations!("sql/app");
+}
+
+/// A tenant migration: version, name, SQL. Appended to, never edited once released.
+pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "settings_and_audit",
+    include_str!("../../sql/tenant/V1__settings_and_audit.sql"),
+)];
+
+/// Policy templates: name (applied in name order), SQL.
+pub const APP_POLICIES: &str = include_str!("../../policies/app.sql");
+pub const TENANT_POLICIES: &[(&str, &str)] =
+    &[("00_base", include_str!("../../policies/tenant/00_base.sql"))];
+
+pub fn latest_tenant_version() -> i32 {
+    TENANT_MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)
+}
+
+pub fn checksum(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn tenant_policies_checksum() -> String {
+    let all: String = TENANT_POLICIES
+        .iter()
+        .map(|(n, s)| format!("{n}\n{s}\n"))
+        .collect();
+    checksum(&all)
+}
+
+#[derive(Debug, Default)]
+pub struct MigrateReport {
+    pub app_applied: usize,
+    pub tenants_migrated: usize,
+    pub tenants_failed: Vec<(i64, String)>,
+}
+
+/// Runs the whole migration. Returns an error only when the shared part fails; shop failures are
+/// listed in the report (the caller exits non-zero on any).
+pub async fn migrate(config: &Config) -> Result<MigrateReport, DbError> {
+    let roles = RoleNames::new(&config.role_prefix).map_err(DbError::Other)?;
+    let mut client = connect_admin(config).await?;
+    ensure_roles(&client, &roles, config).await?;
+    let app_applied = migrate_shared(&mut client, &roles).await?;
+    let stale_policies = register_tenant_set(&client).await?;
+    let ids = tenants_to_migrate(&client, stale_policies).await?;
+    let mut report = MigrateReport {
+        app_applied,
+        ..Default::default()
+    };
+    let results = stream::iter(ids)
+        .map(|id| async move { (id, migrate_one(config, id).await) })
+        .buffer_unordered(config.migrate_parallelism)
+        .collect::<Vec<_>>()
+        .await;
+    for (id, r) in results {
+        match r {
+            Ok(()) => report.tenants_migrated += 1,
+            Err(e) => report.tenants_failed.push((id, e.to_string())),
+        }
+    }
+    if report.tenants_failed.is_empty() {
+        client
+            .execute(
+                "insert into app_private.config (key, value) values ('tenant_policies_checksum', $1)
+                 on conflict (key) do update set value = excluded.value",
+                &[&tenant_policies_checksum()],
+            )
+            .await?;
+    }
+    Ok(report)
+}
+
+async fn ensure_roles(client: &Client, roles: &RoleNames, config: &Config) -> Result<(), DbError> {
+    let nologin = [
+        &roles.schema_owner,
+        &roles.owner,
+        &roles.admin,
+        &roles.staff,
+        &roles.anon,
+    ];
+    for name in nologin
+        .iter()
+        .map(|s| s.as_str())
+        .chain([roles.app.as_str()])
+    {
+        let attrs = if name == roles.app {
+            "login nosuperuser nobypassrls noinherit nocreatedb nocreaterole"
+        } else {
+            "nologin nosuperuser nobypassrls noinherit nocreatedb nocreaterole"
+        };
+        // roles are cluster-wide: tolerate a concurrent creator
+        let sql = format!(
+            "do $$ begin
+                 if not exists (select 1 from pg_roles where rolname = '{name}') then
+                     create role {q} {attrs};
+                 end if;
+             exception when duplicate_object or unique_violation then null;
+             end $$;
+             alter role {q} {attrs};",
+            q = quote_ident(name)
+        );
+        client.batch_execute(&sql).await?;
+    }
+    if let Some(pw) = &config.app_db_password {
+        let stmt: String = client
+            .query_one(
+                "select format('alter role %I password %L', $1::text, $2::text)",
+                &[&roles.app, &pw.expose()],
+            )
+            .await?
+            .get(0);
+        client.batch_execute(&stmt).await?;
+    }
+    let member_roles = [&roles.owner, &roles.admin, &roles.staff, &roles.anon];
+    let grants: Vec<String> = member_roles.iter().map(|r| quote_ident(r)).collect();
+    let db: String = client
+        .query_one("select current_database()", &[])
+        .await?
+        .get(0);
+    client
+        .batch_execute(&format!(
+            "grant {members} to {app};
+             grant {owner} to current_user;
+             grant create, connect, temporary on database {db} to {owner};
+             grant connect on database {db} to {app};",
+            members = grants.join(", "),
+            app = quote_ident(&roles.app),
+            owner = quote_ident(&roles.schema_owner),
+            db = quote_ident(&db),
+        ))
+        .await?;
+    Ok(())
+}
+
+async fn as_schema_owner(client: &Client, roles: &RoleNames) -> Result<(), DbError> {
+    // a dedicated, unpooled admin connection: the session-level role lasts for the migration only
+    client
+        .execute(
+            "select set_config('role', $1, false)",
+            &[&roles.schema_owner],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn migrate_shared(client: &mut Client, roles: &RoleNames) -> Result<usize, DbError> {
+    as_schema_owner(client, roles).await?;
+    client
+        .batch_execute(
+            "create schema if not exists app; create schema if not exists app_private;
+             select set_config('search_path', 'app_private', false);",
+        )
+        .await?;
+    let report = embedded::migrations::runner()
+        .run_async(client)
+        .await
+        .map_err(|e| DbError::Other(format!("shared schema migration failed: {e}")))?;
+    for (key, value) in roles.config_entries() {
+        client
+            .execute(
+                "insert into app_private.config (key, value) values ($1, $2)
+                 on conflict (key) do update set value = excluded.value",
+                &[&key, &value],
+            )
+            .await?;
+    }
+    let rendered: String = client
+        .query_one("select app_private.render($1, null)", &[&APP_POLICIES])
+        .await?
+        .get(0);
+    client.batch_execute(&rendered).await?;
+    Ok(report.applied_migrations().len())
+}
+
+/// Registers the tenant migrations and policy templates; refuses a released migration whose text
+/// changed. Returns whether the tenant policies differ from those last applied to every shop.
+async fn register_tenant_set(client: &Client) -> Result<bool, DbError> {
+    for (version, name, sql) in TENANT_MIGRATIONS {
+        let sum = checksum(sql);
+        let row = client
+            .query_opt(
+                "select checksum from app_private.tenant_migrations where version = $1",
+                &[version],
+            )
+            .await?;
+        match row {
+            Some(r) if r.get::<_, String>(0) != sum => {
+                return Err(DbError::Other(format!(
+                    "tenant migration V{version}__{name} differs from the one already applied; add a new migration instead"
+                )))
+            }
+            Some(_) => {}
+            None => {
+                client
+                    .execute(
+                        "insert into app_private.tenant_migrations (version, name, sql, checksum) values ($1, $2, $3, $4)",
+                        &[version, name, sql, &sum],
+                    )
+                    .await?;
+            }
+        }
+    }
+    client
+        .execute(
+            "delete from app_private.policy_templates where scope = 'tenant'",
+            &[],
+        )
+        .await?;
+    for (name, sql) in TENANT_POLICIES {
+        client
+            .execute(
+                "insert into app_private.policy_templates (name, scope, sql, checksum) values ($1, 'tenant', $2, $3)",
+                &[name, sql, &checksum(sql)],
+            )
+            .await?;
+    }
+    client
+        .execute(
+            "insert into app_private.policy_templates (name, scope, sql, checksum) values ('app', 'app', $1, $2)
+             on conflict (name) do update set sql = excluded.sql, checksum = excluded.checksum",
+            &[&APP_POLICIES, &checksum(APP_POLICIES)],
+        )
+        .await?;
+    let applied = client
+        .query_opt(
+            "select value from app_private.config where key = 'tenant_policies_checksum'",
+            &[],
+        )
+        .await?
+        .map(|r| r.get::<_, String>(0));
+    Ok(applied.as_deref() != Some(tenant_policies_checksum().as_str()))
+}
+
+async fn tenants_to_migrate(client: &Client, all: bool) -> Result<Vec<i64>, DbError> {
+    let rows = client
+        .query(
+            "select id from app.tenants where $1 or schema_version < $2 order by id",
+            &[&all, &latest_tenant_version()],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+async fn migrate_one(config: &Config, tenant_id: i64) -> Result<(), DbError> {
+    let mut client = connect_admin(config).await?;
+    let tx = client.transaction().await?;
+    tx.query_one("select app_private.migrate_tenant($1)", &[&tenant_id])
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct SchemaStatus {
+    pub tenant_id: i64,
+    pub slug: String,
+    pub schema_name: String,
+    pub version: i32,
+}
+
+/// `stock migrate --status`: each shop schema's version.
+pub async fn status(config: &Config) -> Result<(i32, Vec<SchemaStatus>), DbError> {
+    let client = connect_admin(config).await?;
+    let app: i32 = client
+        .query_one(
+            "select coalesce(max(version), 0)::int from app_private.refinery_schema_history",
+            &[],
+        )
+        .await?
+        .get(0);
+    let rows = client
+        .query(
+            "select id, slug, schema_name, schema_version from app.tenants order by id",
+            &[],
+        )
+        .await?;
+    let list = rows
+        .iter()
+        .map(|r| SchemaStatus {
+            tenant_id: r.get(0),
+            slug: r.get(1),
+            schema_name: r.get(2),
+            version: r.get(3),
+        })
+        .collect();
+    Ok((app, list))
+}
+
+/// The shared schema version this binary expects.
+pub fn expected_app_version() -> i32 {
+    embedded::migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| m.version() as i32)
+        .max()
+        .unwrap_or(0)
+}

@@ -1,0 +1,126 @@
+//! One transaction per request. `tenant_tx` resolves the session cookie and, in the same single
+//! statement, sets user, tenant, role and search_path with `set_config(…, true)`: the settings are
+//! transaction-local, so they vanish at COMMIT or ROLLBACK and never reach the connection's next
+//! user. GET requests run READ ONLY. Handlers get a `Tx`, never a raw client.
+
+use deadpool_postgres::{Object, Pool};
+
+use super::roles::RoleNames;
+use super::DbError;
+use crate::domain::member::Role;
+
+pub type Tx<'a> = deadpool_postgres::Transaction<'a>;
+
+/// A pooled connection that can only open request transactions.
+pub struct Conn(Object);
+
+/// Who is asking: the signed-in person and, when they have one, the shop in context.
+#[derive(Clone, Debug)]
+pub struct SessionCtx {
+    pub user_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub user_locale: Option<String>,
+    pub shop: Option<ShopCtx>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ShopCtx {
+    pub tenant_id: i64,
+    pub name: String,
+    pub slug: String,
+    /// Checked by the database (`tenant_<id>`), never user text.
+    pub schema: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+const RESOLVE_AND_SET: &str = "\
+select s.user_id, s.email, s.display_name, s.user_locale, s.tenant_id, s.tenant_name, s.tenant_slug,
+       s.schema_name, s.tenant_status, s.member_role,
+       set_config('app.user_id', s.user_id::text, true),
+       set_config('app.tenant_id', case when s.tenant_status = 'active' then s.tenant_id::text else '' end, true),
+       set_config('search_path', case when s.tenant_status = 'active'
+                                      then quote_ident(s.schema_name) || ', app' else 'app' end, true),
+       set_config('role', s.db_role, true)
+  from app_private.resolve_session($1) s";
+
+pub async fn conn(pool: &Pool) -> Result<Conn, DbError> {
+    pool.get()
+        .await
+        .map(Conn)
+        .map_err(|e| DbError::Pool(e.to_string()))
+}
+
+impl Conn {
+    async fn begin(&mut self, access: Access) -> Result<Tx<'_>, DbError> {
+        Ok(self
+            .0
+            .build_transaction()
+            .read_only(access == Access::ReadOnly)
+            .start()
+            .await?)
+    }
+
+    /// A signed-in request: `None` when the cookie names no live session (the transaction is
+    /// then rolled back and nothing was set).
+    pub async fn tenant_tx(
+        &mut self,
+        token_hash: &[u8],
+        access: Access,
+    ) -> Result<Option<(Tx<'_>, SessionCtx)>, DbError> {
+        let tx = self.begin(access).await?;
+        let stmt = tx.prepare_cached(RESOLVE_AND_SET).await?;
+        let Some(row) = tx.query_opt(&stmt, &[&token_hash]).await? else {
+            return Ok(None);
+        };
+        let shop = match (
+            row.get::<_, Option<i64>>(4),
+            row.get::<_, Option<String>>(9),
+        ) {
+            (Some(tenant_id), Some(role)) => Some(ShopCtx {
+                tenant_id,
+                name: row.get(5),
+                slug: row.get(6),
+                schema: row.get(7),
+                role: Role::try_from(role.as_str()).map_err(|e| DbError::Other(e.to_string()))?,
+                active: row.get::<_, Option<String>>(8).as_deref() == Some("active"),
+            }),
+            _ => None,
+        };
+        let ctx = SessionCtx {
+            user_id: row.get(0),
+            email: row.get(1),
+            display_name: row.get(2),
+            user_locale: row.get(3),
+            shop,
+        };
+        Ok(Some((tx, ctx)))
+    }
+
+    /// A signed-out request (login, sign-up): runs as the anonymous role, which can only call the
+    /// narrow functions granted to it.
+    pub async fn anon_tx(&mut self, roles: &RoleNames, access: Access) -> Result<Tx<'_>, DbError> {
+        let tx = self.begin(access).await?;
+        let stmt = tx
+            .prepare_cached("select set_config('role', $1, true)")
+            .await?;
+        tx.execute(&stmt, &[&roles.anon]).await?;
+        Ok(tx)
+    }
+
+    /// Liveness of the database and the migration state, as the login role itself.
+    pub async fn migration_status(&mut self) -> Result<(i32, i32, i32), DbError> {
+        let row = self
+            .0
+            .query_one("select app_version, tenant_latest, tenants_behind from app_private.migration_status()", &[])
+            .await?;
+        Ok((row.get(0), row.get(1), row.get(2)))
+    }
+}

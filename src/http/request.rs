@@ -1,0 +1,182 @@
+//! What a handler knows about its request before touching the database: language, session and
+//! anonymous cookies, client address; plus form parsing and the CSRF check.
+
+use std::net::SocketAddr;
+
+use base64::Engine;
+use rand::RngCore;
+use warp::Filter;
+
+use super::cookies::{self, ANON_COOKIE, FLASH_COOKIE, LANG_COOKIE};
+use super::{csrf, App};
+use crate::db::tx::{Access, Conn, SessionCtx, Tx};
+use crate::domain::auth::{ClientInfo, SessionToken};
+use crate::error::AppError;
+use crate::i18n::Locale;
+
+#[derive(Clone, Debug)]
+pub struct Req {
+    pub locale: Locale,
+    /// The person chose this language with the switcher.
+    pub chosen_locale: Option<Locale>,
+    pub session: Option<SessionToken>,
+    pub anon: Option<String>,
+    pub client: ClientInfo,
+    pub flash: Option<&'static str>,
+    secret: String,
+    secure_cookies: bool,
+}
+
+/// Flash messages travel as a key from this list, never as user text.
+const FLASH_KEYS: &[&str] = &["flash.logged_out", "flash.welcome", "flash.switched"];
+
+/// Extracts a `Req` from the request headers.
+pub fn req(app: App) -> impl Filter<Extract = (Req,), Error = warp::Rejection> + Clone {
+    warp::header::optional::<String>("cookie")
+        .and(warp::header::optional::<String>("accept-language"))
+        .and(warp::header::optional::<String>("user-agent"))
+        .and(warp::addr::remote())
+        .map(
+            move |cookie: Option<String>,
+                  accept: Option<String>,
+                  ua: Option<String>,
+                  addr: Option<SocketAddr>| {
+                let c = cookie.as_deref();
+                let chosen_locale = cookies::get(c, LANG_COOKIE).and_then(Locale::parse);
+                let locale = chosen_locale
+                    .or_else(|| accept.as_deref().and_then(Locale::from_accept_language))
+                    .unwrap_or(Locale::Es);
+                Req {
+                    locale,
+                    chosen_locale,
+                    session: cookies::get(c, &app.config.cookie_name)
+                        .and_then(SessionToken::from_cookie),
+                    anon: cookies::get(c, ANON_COOKIE)
+                        .filter(|v| {
+                            v.len() == 22
+                                && v.bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                        })
+                        .map(str::to_string),
+                    client: ClientInfo {
+                        ip: addr.map(|a| a.ip()),
+                        user_agent: ua.map(|u| u.chars().take(300).collect()),
+                    },
+                    flash: cookies::get(c, FLASH_COOKIE)
+                        .and_then(|k| FLASH_KEYS.iter().copied().find(|f| *f == k)),
+                    secret: app.config.secret_key.expose().to_string(),
+                    secure_cookies: app.config.cookie_secure,
+                }
+            },
+        )
+}
+
+impl Req {
+    /// A context for errors raised before any header was read.
+    pub fn fallback(locale: Locale) -> Req {
+        Req {
+            locale,
+            chosen_locale: None,
+            session: None,
+            anon: None,
+            client: ClientInfo::default(),
+            flash: None,
+            secret: String::new(),
+            secure_cookies: false,
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
+    /// Opens the request transaction of a signed-in person, or asks them to sign in.
+    pub async fn signed_in<'c>(
+        &self,
+        conn: &'c mut Conn,
+        access: Access,
+    ) -> Result<(Tx<'c>, SessionCtx), AppError> {
+        let token = self.session.as_ref().ok_or(AppError::SignInRequired)?;
+        let (tx, ctx) = conn
+            .tenant_tx(&token.hash(), access)
+            .await?
+            .ok_or(AppError::SignInRequired)?;
+        Ok((tx, ctx))
+    }
+
+    /// The language for a signed-in person: their choice in this browser, their account, then the browser.
+    pub fn locale_for(&self, ctx: &SessionCtx) -> Locale {
+        self.chosen_locale
+            .or_else(|| ctx.user_locale.as_deref().and_then(Locale::parse))
+            .unwrap_or(self.locale)
+    }
+
+    /// The CSRF token to embed in this page's forms (empty when the page sets a fresh anon cookie).
+    pub fn csrf_token(&self) -> String {
+        match (&self.session, &self.anon) {
+            (Some(s), _) => csrf::token(&self.secret, "session", s.expose()),
+            (None, Some(a)) => csrf::token(&self.secret, "anon", a),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// Checks the form's token against the session cookie or the anonymous cookie.
+    pub fn check_csrf(&self, form: &Form) -> Result<(), AppError> {
+        let submitted = form.get("csrf");
+        let by_session = self
+            .session
+            .as_ref()
+            .is_some_and(|s| csrf::verify(&self.secret, "session", s.expose(), submitted));
+        let by_anon = self
+            .anon
+            .as_ref()
+            .is_some_and(|a| csrf::verify(&self.secret, "anon", a, submitted));
+        if by_session || by_anon {
+            Ok(())
+        } else {
+            Err(AppError::Csrf)
+        }
+    }
+
+    /// For signed-out pages: a request without the anonymous cookie gets one, so its forms carry a
+    /// token. Returns the cookie to set, and updates this request to use it.
+    pub fn ensure_anon(&mut self) -> Option<String> {
+        if self.anon.is_some() {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let v = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        self.anon = Some(v.clone());
+        Some(v)
+    }
+}
+
+/// A parsed `application/x-www-form-urlencoded` body.
+#[derive(Clone, Debug, Default)]
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub fn parse(body: &[u8]) -> Result<Form, AppError> {
+        if std::str::from_utf8(body).is_err() {
+            return Err(AppError::BadRequest("error.bad_form"));
+        }
+        Ok(Form(
+            url::form_urlencoded::parse(body).into_owned().collect(),
+        ))
+    }
+
+    /// The first value of a field, or "" when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// A form body: bounded in size, parsed by hand so a malformed body gets our own 400 page.
+pub fn form_body() -> impl Filter<Extract = (bytes::Bytes,), Error = warp::Rejection> + Clone {
+    warp::body::content_length_limit(super::FORM_LIMIT).and(warp::body::bytes())
+}

@@ -1,0 +1,86 @@
+//! The route table. `page` and `form` wrap handlers so that every form POST is size-limited,
+//! parsed, and CSRF-checked before its handler runs, and every result goes through `respond`.
+
+mod auth;
+mod health;
+mod home;
+mod shops;
+
+use std::future::Future;
+
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::Filter;
+
+use crate::error::AppError;
+use crate::http::{request, respond, App, Form, Req};
+
+pub fn all(app: App) -> BoxedFilter<(Response,)> {
+    home::routes(&app)
+        .or(auth::routes(&app))
+        .unify()
+        .or(shops::routes(&app))
+        .unify()
+        .or(health::routes(&app))
+        .unify()
+        .boxed()
+}
+
+/// GET `path` → `handler(app, req)`.
+pub fn page<H, Fut>(app: &App, path: BoxedFilter<()>, handler: H) -> BoxedFilter<(Response,)>
+where
+    H: Fn(App, Req) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, AppError>> + Send + 'static,
+{
+    let app = app.clone();
+    warp::get()
+        .and(path)
+        .and(warp::path::end())
+        .and(request::req(app.clone()))
+        .then(move |req: Req| {
+            let (app, handler) = (app.clone(), handler.clone());
+            async move {
+                let result = handler(app, req.clone()).await;
+                respond(&req, result)
+            }
+        })
+        .boxed()
+}
+
+/// POST `path` with a form body → CSRF check → `handler(app, req, form)`.
+pub fn form<H, Fut>(app: &App, path: BoxedFilter<()>, handler: H) -> BoxedFilter<(Response,)>
+where
+    H: Fn(App, Req, Form) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, AppError>> + Send + 'static,
+{
+    let app = app.clone();
+    warp::post()
+        .and(path)
+        .and(warp::path::end())
+        .and(request::req(app.clone()))
+        .and(request::form_body())
+        .then(move |req: Req, body: bytes::Bytes| {
+            let (app, handler) = (app.clone(), handler.clone());
+            async move {
+                let result = match Form::parse(&body).and_then(|f| req.check_csrf(&f).map(|()| f)) {
+                    Ok(f) => handler(app, req.clone(), f).await,
+                    Err(e) => Err(e),
+                };
+                respond(&req, result)
+            }
+        })
+        .boxed()
+}
+
+/// A literal path segment as a boxed filter.
+pub fn seg(s: &'static str) -> BoxedFilter<()> {
+    warp::path(s).boxed()
+}
+
+pub fn seg2(a: &'static str, b: &'static str) -> BoxedFilter<()> {
+    warp::path(a).and(warp::path(b)).boxed()
+}
+
+pub fn root() -> BoxedFilter<()> {
+    warp::any().boxed()
+}

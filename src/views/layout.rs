@@ -1,0 +1,121 @@
+//! The one page layout: header with the shop and person, a menu with only what the role may use,
+//! flash message, content.
+
+use maud::{html, Markup, DOCTYPE};
+
+use crate::db::tx::SessionCtx;
+use crate::domain::member::{Permission, Role};
+use crate::i18n::{t, Locale};
+
+pub struct Page<'a> {
+    pub locale: Locale,
+    pub csrf: String,
+    pub session: Option<&'a SessionCtx>,
+    pub flash: Option<&'static str>,
+}
+
+/// A menu entry and the permission it needs.
+struct NavItem {
+    href: &'static str,
+    key: &'static str,
+    needs: Option<Permission>,
+}
+
+const NAV: &[NavItem] = &[
+    NavItem {
+        href: "/dashboard",
+        key: "nav.dashboard",
+        needs: None,
+    },
+    NavItem {
+        href: "/shops",
+        key: "nav.shops",
+        needs: None,
+    },
+];
+
+pub fn role_label(l: Locale, role: Role) -> &'static str {
+    match role {
+        Role::Owner => t(l, "role.owner"),
+        Role::Admin => t(l, "role.admin"),
+        Role::Staff => t(l, "role.staff"),
+    }
+}
+
+pub fn page(p: &Page, title: &str, body: Markup) -> Markup {
+    let l = p.locale;
+    let other = match l {
+        Locale::Es => "en",
+        Locale::En => "es",
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(l.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (t(l, "app.name")) }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/" { (t(l, "app.name")) }
+                    @if let Some(s) = p.session {
+                        @if let Some(shop) = &s.shop {
+                            span.shop { (shop.name) }
+                        }
+                        nav aria-label="menu" {
+                            @for item in NAV {
+                                @if item.needs.is_none_or(|perm| s.shop.as_ref().is_some_and(|sh| sh.role.can(perm))) {
+                                    a href=(item.href) { (t(l, item.key)) }
+                                }
+                            }
+                        }
+                        span.who {
+                            (s.display_name)
+                            @if let Some(shop) = &s.shop { " · " (role_label(l, shop.role)) }
+                        }
+                        form.inline method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(p.csrf);
+                            button.link type="submit" { (t(l, "nav.logout")) }
+                        }
+                    } @else {
+                        nav aria-label="menu" {
+                            a href="/login" { (t(l, "nav.login")) }
+                            a href="/signup" { (t(l, "nav.signup")) }
+                        }
+                    }
+                    a.lang href={ "/lang/" (other) } { (t(l, "nav.language")) }
+                }
+                main {
+                    @if let Some(key) = p.flash {
+                        p.flash role="status" { (t(l, key)) }
+                    }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// A labelled input with its error (and `aria-invalid`) next to it.
+pub fn field(
+    l: Locale,
+    name: &str,
+    label_key: &'static str,
+    kind: &str,
+    value: &str,
+    error: Option<&'static str>,
+) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field {
+            label for=(id) { (t(l, label_key)) }
+            input id=(id) name=(name) type=(kind) value=(value) aria-invalid=[error.map(|_| "true")]
+                autocomplete=(match kind { "password" => "current-password", "email" => "email", _ => "on" });
+            @if let Some(e) = error {
+                p.error { (t(l, e)) }
+            }
+        }
+    }
+}

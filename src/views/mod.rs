@@ -1,0 +1,10 @@
+//! maud views. Each takes display-ready data and a `Page` (language, CSRF token, who is signed
+//! in); every page goes through `layout::page`.
+
+pub mod auth;
+pub mod dashboard;
+pub mod errors;
+pub mod layout;
+pub mod shops;
+
+pub use layout::Page;
