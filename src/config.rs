@@ -92,34 +92,22 @@ impl Config {
         }
         if let Some(v) = get("STOCK_SECRET_KEY") {
             if v.len() < 32 {
-                return Err(invalid(
-                    "STOCK_SECRET_KEY",
-                    "must be at least 32 characters",
-                ));
+                return Err(invalid("STOCK_SECRET_KEY", "must be at least 32 characters"));
             }
             c.secret_key = Secret::new(v);
         }
         if let Some(v) = get("STOCK_COOKIE_SECURE") {
-            c.cookie_secure = parse_bool(&v)
-                .ok_or_else(|| invalid("STOCK_COOKIE_SECURE", "expected true or false"))?;
+            c.cookie_secure =
+                parse_bool(&v).ok_or_else(|| invalid("STOCK_COOKIE_SECURE", "expected true or false"))?;
         }
         if let Some(v) = get("STOCK_COOKIE_NAME") {
-            if v.is_empty()
-                || !v
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
-            {
-                return Err(invalid(
-                    "STOCK_COOKIE_NAME",
-                    "letters, digits, '-' and '_' only",
-                ));
+            if v.is_empty() || !v.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
+                return Err(invalid("STOCK_COOKIE_NAME", "letters, digits, '-' and '_' only"));
             }
             c.cookie_name = v;
         }
         if let Some(v) = get("STOCK_SESSION_TTL_MINUTES") {
-            let minutes: u64 = v
-                .parse()
-                .map_err(|e| invalid("STOCK_SESSION_TTL_MINUTES", e))?;
+            let minutes: u64 = v.parse().map_err(|e| invalid("STOCK_SESSION_TTL_MINUTES", e))?;
             if minutes == 0 {
                 return Err(invalid("STOCK_SESSION_TTL_MINUTES", "must be positive"));
             }
@@ -151,10 +139,7 @@ impl Config {
 }
 
 fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {
-    ConfigError::Invalid {
-        name,
-        reason: reason.to_string(),
-    }
+    ConfigError::Invalid { name, reason: reason.to_string() }
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -178,10 +163,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -189,10 +172,7 @@ mod tests {
     fn debug_output_hides_secrets() {
         let c = from(&[
             ("DATABASE_URL", "postgres://u:hunter2pass@h/db"),
-            (
-                "STOCK_SECRET_KEY",
-                "a-very-secret-key-that-is-long-enough-1234",
-            ),
+            ("STOCK_SECRET_KEY", "a-very-secret-key-that-is-long-enough-1234"),
         ])
         .expect("config");
         let shown = format!("{c:?}");
@@ -202,11 +182,7 @@ mod tests {
 
     #[test]
     fn environment_overrides_defaults() {
-        let c = from(&[
-            ("STOCK_LISTEN", "0.0.0.0:9000"),
-            ("STOCK_COOKIE_SECURE", "true"),
-        ])
-        .expect("config");
+        let c = from(&[("STOCK_LISTEN", "0.0.0.0:9000"), ("STOCK_COOKIE_SECURE", "true")]).expect("config");
         assert_eq!(c.listen.port(), 9000);
         assert!(c.cookie_secure);
         assert_eq!(Config::default().listen.to_string(), "127.0.0.1:8080");

@@ -92,7 +92,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("dashboard.welcome", "Welcome, {name}.", "Hola, {name}."),
     ("dashboard.your_role", "Your role in this shop", "Su rol en este negocio"),
     ("dashboard.no_shop", "You do not belong to any shop yet.", "Todavía no pertenece a ningún negocio."),
-    ("dashboard.suspended", "This shop is suspended. Contact the service's support.", "Este negocio está suspendido. Contacte al soporte del servicio."),
+    (
+        "dashboard.suspended",
+        "This shop is suspended. Contact the service's support.",
+        "Este negocio está suspendido. Contacte al soporte del servicio.",
+    ),
     ("shops.title", "My shops", "Mis negocios"),
     ("shops.current", "current", "actual"),
     ("shops.switch", "Switch", "Cambiar"),
@@ -102,16 +106,36 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("flash.welcome", "Your shop is ready.", "Su negocio está listo."),
     ("flash.switched", "Shop changed.", "Cambió de negocio."),
     ("error.403.title", "Not allowed", "No permitido"),
-    ("error.403.body", "Your role cannot do this. Ask the shop's owner if you need it.", "Su rol no puede hacer esto. Pídaselo al dueño del negocio si lo necesita."),
-    ("error.csrf.body", "The form had expired or did not come from this site. Go back, reload the page and try again.", "El formulario venció o no vino de este sitio. Vuelva atrás, recargue la página e intente de nuevo."),
+    (
+        "error.403.body",
+        "Your role cannot do this. Ask the shop's owner if you need it.",
+        "Su rol no puede hacer esto. Pídaselo al dueño del negocio si lo necesita.",
+    ),
+    (
+        "error.csrf.body",
+        "The form had expired or did not come from this site. Go back, reload the page and try again.",
+        "El formulario venció o no vino de este sitio. Vuelva atrás, recargue la página e intente de nuevo.",
+    ),
     ("error.404.title", "Page not found", "Página no encontrada"),
-    ("error.404.body", "There is nothing here, or it belongs to a shop you are not in.", "No hay nada aquí, o pertenece a un negocio del que no forma parte."),
+    (
+        "error.404.body",
+        "There is nothing here, or it belongs to a shop you are not in.",
+        "No hay nada aquí, o pertenece a un negocio del que no forma parte.",
+    ),
     ("error.400.title", "The request could not be read", "No se pudo leer el pedido"),
-    ("error.bad_form", "The form could not be read. Reload the page and try again.", "No se pudo leer el formulario. Recargue la página e intente de nuevo."),
+    (
+        "error.bad_form",
+        "The form could not be read. Reload the page and try again.",
+        "No se pudo leer el formulario. Recargue la página e intente de nuevo.",
+    ),
     ("error.413.title", "Too much data", "Demasiados datos"),
     ("error.413.body", "What was sent is larger than allowed.", "Lo enviado supera el tamaño permitido."),
     ("error.500.title", "Something went wrong", "Algo salió mal"),
-    ("error.500.body", "The problem was logged. Nothing was changed; please try again.", "El problema quedó registrado. No se cambió nada; intente de nuevo."),
+    (
+        "error.500.body",
+        "The problem was logged. Nothing was changed; please try again.",
+        "El problema quedó registrado. No se cambió nada; intente de nuevo.",
+    ),
     ("error.back_home", "Back to the start", "Volver al inicio"),
 ];
 
@@ -146,14 +170,8 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_best_supported() {
-        assert_eq!(
-            Locale::from_accept_language("es-AR,es;q=0.9,en;q=0.8"),
-            Some(Locale::Es)
-        );
-        assert_eq!(
-            Locale::from_accept_language("fr;q=1, en;q=0.5, es;q=0.4"),
-            Some(Locale::En)
-        );
+        assert_eq!(Locale::from_accept_language("es-AR,es;q=0.9,en;q=0.8"), Some(Locale::Es));
+        assert_eq!(Locale::from_accept_language("fr;q=1, en;q=0.5, es;q=0.4"), Some(Locale::En));
         assert_eq!(Locale::from_accept_language("de"), None);
     }
 
@@ -192,13 +210,7 @@ mod tests {
 
     fn used_keys(text: &str) -> Vec<String> {
         let mut keys = Vec::new();
-        for marker in [
-            "t(l, \"",
-            "tf(l, \"",
-            "t(locale, \"",
-            "tf(locale, \"",
-            "key: \"",
-        ] {
+        for marker in ["t(l, \"", "tf(l, \"", "t(locale, \"", "tf(locale, \"", "key: \""] {
             let mut rest = text;
             while let Some(i) = rest.find(marker) {
                 rest = &rest[i + marker.len()..];

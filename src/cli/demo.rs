@@ -15,18 +15,12 @@ pub async fn run(config: &Config) -> Result<(), String> {
         .map_err(|_| "STOCK_DEMO_PASSWORD must be 8 to 200 characters".to_string())?;
     let mut client = connect_admin(config).await.map_err(|e| e.to_string())?;
     let tx = client.transaction().await.map_err(|e| e.to_string())?;
-    let tenant_id = match shop::find_tenant(&tx, DEMO_SLUG)
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    let tenant_id = match shop::find_tenant(&tx, DEMO_SLUG).await.map_err(|e| e.to_string())? {
         Some((id, _)) => id,
         None => {
             let name = shop_name("Almacén Demo").map_err(|e| e.to_string())?;
             let slug = TenantSlug::try_from(DEMO_SLUG)?;
-            shop::create_tenant(&tx, &name, Some(&slug))
-                .await
-                .map_err(|e| e.to_string())?
-                .0
+            shop::create_tenant(&tx, &name, Some(&slug)).await.map_err(|e| e.to_string())?.0
         }
     };
     let hash = hash_password(&password).await.map_err(|e| e.to_string())?;
@@ -40,13 +34,7 @@ pub async fn run(config: &Config) -> Result<(), String> {
         let name = Name::parse(name, 120).map_err(|e| e.to_string())?;
         tx.query_one(
             "select app_private.add_member($1, $2, $3, $4, $5)",
-            &[
-                &tenant_id,
-                &email.as_str(),
-                &name.as_str(),
-                &hash,
-                &role.as_str(),
-            ],
+            &[&tenant_id, &email.as_str(), &name.as_str(), &hash, &role.as_str()],
         )
         .await
         .map_err(|e| e.to_string())?;

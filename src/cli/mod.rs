@@ -81,10 +81,7 @@ async fn dispatch(command: Command, config: Config) -> Result<(), String> {
                 "shared schema: version {app_version} (binary expects {})",
                 migrate::expected_app_version()
             );
-            println!(
-                "{:<8} {:<24} {:<18} {:>7} {:>7}",
-                "id", "slug", "schema", "version", "latest"
-            );
+            println!("{:<8} {:<24} {:<18} {:>7} {:>7}", "id", "slug", "schema", "version", "latest");
             for s in &shops {
                 let mark = if s.version < latest { "  behind" } else { "" };
                 println!(
@@ -123,9 +120,7 @@ async fn dispatch(command: Command, config: Config) -> Result<(), String> {
 
 async fn serve(config: Config) -> Result<(), String> {
     if config.uses_default_secret() {
-        tracing::warn!(
-            "STOCK_SECRET_KEY is not set: using the development key; set it in production"
-        );
+        tracing::warn!("STOCK_SECRET_KEY is not set: using the development key; set it in production");
     }
     let listen = config.listen;
     let app = crate::http::App::new(config).map_err(|e| e.to_string())?;
@@ -173,9 +168,6 @@ pub(crate) fn read_password(env_var: &str, from_stdin: bool) -> Result<Password,
         std::env::var(env_var).map_err(|_| format!("set {env_var} or pass --password-stdin"))?
     };
     Password::new_password(&raw).map_err(|key| {
-        format!(
-            "the password is not acceptable: {}",
-            crate::i18n::t(crate::i18n::Locale::En, key)
-        )
+        format!("the password is not acceptable: {}", crate::i18n::t(crate::i18n::Locale::En, key))
     })
 }

@@ -52,32 +52,25 @@ pub async fn run_tenant(cmd: TenantCommand, config: &Config) -> Result<(), Strin
         TenantCommand::Create { name, slug } => {
             let name = shop_name(&name)
                 .map_err(|k| format!("--name: {}", crate::i18n::t(crate::i18n::Locale::En, k)))?;
-            let slug = slug
-                .as_deref()
-                .map(TenantSlug::try_from)
-                .transpose()
-                .map_err(|e| format!("--slug: {e}"))?;
+            let slug =
+                slug.as_deref().map(TenantSlug::try_from).transpose().map_err(|e| format!("--slug: {e}"))?;
             let mut client = connect_admin(config).await.map_err(|e| e.to_string())?;
             let tx = client.transaction().await.map_err(|e| e.to_string())?;
-            let (id, slug) = shop::create_tenant(&tx, &name, slug.as_ref())
-                .await
-                .map_err(|e| match e {
-                    crate::db::DbError::Pg(pg)
-                        if crate::error::violated_constraint(&pg) == Some("tenants_slug_key") =>
-                    {
-                        "--slug: a shop with this slug already exists".to_string()
-                    }
-                    other => other.to_string(),
-                })?;
+            let (id, slug) = shop::create_tenant(&tx, &name, slug.as_ref()).await.map_err(|e| match e {
+                crate::db::DbError::Pg(pg)
+                    if crate::error::violated_constraint(&pg) == Some("tenants_slug_key") =>
+                {
+                    "--slug: a shop with this slug already exists".to_string()
+                }
+                other => other.to_string(),
+            })?;
             tx.commit().await.map_err(|e| e.to_string())?;
             println!("created shop {id} ({slug})");
             Ok(())
         }
         TenantCommand::List => {
             let client = connect_admin(config).await.map_err(|e| e.to_string())?;
-            let shops = shop::list_tenants(&client)
-                .await
-                .map_err(|e| e.to_string())?;
+            let shops = shop::list_tenants(&client).await.map_err(|e| e.to_string())?;
             println!(
                 "{:<8} {:<24} {:<18} {:<10} {:>7} {:>7}  name",
                 "id", "slug", "schema", "status", "version", "members"
@@ -95,13 +88,7 @@ pub async fn run_tenant(cmd: TenantCommand, config: &Config) -> Result<(), Strin
 
 pub async fn run_user(cmd: UserCommand, config: &Config) -> Result<(), String> {
     match cmd {
-        UserCommand::Add {
-            shop,
-            email,
-            name,
-            role,
-            password_stdin,
-        } => {
+        UserCommand::Add { shop, email, name, role, password_stdin } => {
             let email = Email::try_from(email.as_str())
                 .map_err(|_| format!("--email: {email:?} is not a valid e-mail address"))?;
             let role = Role::try_from(role.as_str()).map_err(|e| format!("--role: {e}"))?;
@@ -125,15 +112,7 @@ pub async fn run_user(cmd: UserCommand, config: &Config) -> Result<(), String> {
                 Some(p) => Some(hash_password(p).await.map_err(|e| e.to_string())?),
                 None => None,
             };
-            add_member(
-                &client,
-                tenant_id,
-                &email,
-                name.as_ref(),
-                hash.as_deref(),
-                role,
-            )
-            .await?;
+            add_member(&client, tenant_id, &email, name.as_ref(), hash.as_deref(), role).await?;
             println!("{} is now {} of {slug}", email.as_str(), role);
             Ok(())
         }
@@ -149,10 +128,7 @@ pub(crate) async fn add_member(
     role: Role,
 ) -> Result<i64, String> {
     let exists = client
-        .query_opt(
-            "select 1 from app.users where email = $1",
-            &[&email.as_str()],
-        )
+        .query_opt("select 1 from app.users where email = $1", &[&email.as_str()])
         .await
         .map_err(|e| e.to_string())?
         .is_some();

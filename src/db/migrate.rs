@@ -15,11 +15,8 @@ mod embedded {
 }
 
 /// A tenant migration: version, name, SQL. Appended to, never edited once released.
-pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "settings_and_audit",
-    include_str!("../../sql/tenant/V1__settings_and_audit.sql"),
-)];
+pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] =
+    &[(1, "settings_and_audit", include_str!("../../sql/tenant/V1__settings_and_audit.sql"))];
 
 /// Policy templates: name (applied in name order), SQL.
 pub const APP_POLICIES: &str = include_str!("../../policies/app.sql");
@@ -36,10 +33,7 @@ pub fn checksum(text: &str) -> String {
 }
 
 fn tenant_policies_checksum() -> String {
-    let all: String = TENANT_POLICIES
-        .iter()
-        .map(|(n, s)| format!("{n}\n{s}\n"))
-        .collect();
+    let all: String = TENANT_POLICIES.iter().map(|(n, s)| format!("{n}\n{s}\n")).collect();
     checksum(&all)
 }
 
@@ -59,10 +53,7 @@ pub async fn migrate(config: &Config) -> Result<MigrateReport, DbError> {
     let app_applied = migrate_shared(&mut client, &roles).await?;
     let stale_policies = register_tenant_set(&client).await?;
     let ids = tenants_to_migrate(&client, stale_policies).await?;
-    let mut report = MigrateReport {
-        app_applied,
-        ..Default::default()
-    };
+    let mut report = MigrateReport { app_applied, ..Default::default() };
     let results = stream::iter(ids)
         .map(|id| async move { (id, migrate_one(config, id).await) })
         .buffer_unordered(config.migrate_parallelism)
@@ -87,18 +78,8 @@ pub async fn migrate(config: &Config) -> Result<MigrateReport, DbError> {
 }
 
 async fn ensure_roles(client: &Client, roles: &RoleNames, config: &Config) -> Result<(), DbError> {
-    let nologin = [
-        &roles.schema_owner,
-        &roles.owner,
-        &roles.admin,
-        &roles.staff,
-        &roles.anon,
-    ];
-    for name in nologin
-        .iter()
-        .map(|s| s.as_str())
-        .chain([roles.app.as_str()])
-    {
+    let nologin = [&roles.schema_owner, &roles.owner, &roles.admin, &roles.staff, &roles.anon];
+    for name in nologin.iter().map(|s| s.as_str()).chain([roles.app.as_str()]) {
         let attrs = if name == roles.app {
             "login nosuperuser nobypassrls noinherit nocreatedb nocreaterole"
         } else {
@@ -129,17 +110,26 @@ async fn ensure_roles(client: &Client, roles: &RoleNames, config: &Config) -> Re
     }
     let member_roles = [&roles.owner, &roles.admin, &roles.staff, &roles.anon];
     let grants: Vec<String> = member_roles.iter().map(|r| quote_ident(r)).collect();
-    let db: String = client
-        .query_one("select current_database()", &[])
-        .await?
-        .get(0);
     client
         .batch_execute(&format!(
-            "grant {members} to {app};
-             grant {owner} to current_user;
+            "grant {members} to {app}; grant {owner} to current_user;",
+            members = grants.join(", "),
+            app = quote_ident(&roles.app),
+            owner = quote_ident(&roles.schema_owner),
+        ))
+        .await?;
+    grant_database(client, roles).await
+}
+
+/// Database-level privileges. They live in the cluster catalog, so a database cloned from a
+/// template does not inherit them: call this again on every clone.
+pub async fn grant_database(client: &Client, roles: &RoleNames) -> Result<(), DbError> {
+    let db: String = client.query_one("select current_database()", &[]).await?.get(0);
+    client
+        .batch_execute(&format!(
+            "revoke create, temporary on database {db} from public;
              grant create, connect, temporary on database {db} to {owner};
              grant connect on database {db} to {app};",
-            members = grants.join(", "),
             app = quote_ident(&roles.app),
             owner = quote_ident(&roles.schema_owner),
             db = quote_ident(&db),
@@ -150,12 +140,7 @@ async fn ensure_roles(client: &Client, roles: &RoleNames, config: &Config) -> Re
 
 async fn as_schema_owner(client: &Client, roles: &RoleNames) -> Result<(), DbError> {
     // a dedicated, unpooled admin connection: the session-level role lasts for the migration only
-    client
-        .execute(
-            "select set_config('role', $1, false)",
-            &[&roles.schema_owner],
-        )
-        .await?;
+    client.execute("select set_config('role', $1, false)", &[&roles.schema_owner]).await?;
     Ok(())
 }
 
@@ -180,10 +165,8 @@ async fn migrate_shared(client: &mut Client, roles: &RoleNames) -> Result<usize,
             )
             .await?;
     }
-    let rendered: String = client
-        .query_one("select app_private.render($1, null)", &[&APP_POLICIES])
-        .await?
-        .get(0);
+    let rendered: String =
+        client.query_one("select app_private.render($1, null)", &[&APP_POLICIES]).await?.get(0);
     client.batch_execute(&rendered).await?;
     Ok(report.applied_migrations().len())
 }
@@ -194,10 +177,7 @@ async fn register_tenant_set(client: &Client) -> Result<bool, DbError> {
     for (version, name, sql) in TENANT_MIGRATIONS {
         let sum = checksum(sql);
         let row = client
-            .query_opt(
-                "select checksum from app_private.tenant_migrations where version = $1",
-                &[version],
-            )
+            .query_opt("select checksum from app_private.tenant_migrations where version = $1", &[version])
             .await?;
         match row {
             Some(r) if r.get::<_, String>(0) != sum => {
@@ -216,12 +196,7 @@ async fn register_tenant_set(client: &Client) -> Result<bool, DbError> {
             }
         }
     }
-    client
-        .execute(
-            "delete from app_private.policy_templates where scope = 'tenant'",
-            &[],
-        )
-        .await?;
+    client.execute("delete from app_private.policy_templates where scope = 'tenant'", &[]).await?;
     for (name, sql) in TENANT_POLICIES {
         client
             .execute(
@@ -238,10 +213,7 @@ async fn register_tenant_set(client: &Client) -> Result<bool, DbError> {
         )
         .await?;
     let applied = client
-        .query_opt(
-            "select value from app_private.config where key = 'tenant_policies_checksum'",
-            &[],
-        )
+        .query_opt("select value from app_private.config where key = 'tenant_policies_checksum'", &[])
         .await?
         .map(|r| r.get::<_, String>(0));
     Ok(applied.as_deref() != Some(tenant_policies_checksum().as_str()))
@@ -260,8 +232,7 @@ async fn tenants_to_migrate(client: &Client, all: bool) -> Result<Vec<i64>, DbEr
 async fn migrate_one(config: &Config, tenant_id: i64) -> Result<(), DbError> {
     let mut client = connect_admin(config).await?;
     let tx = client.transaction().await?;
-    tx.query_one("select app_private.migrate_tenant($1)", &[&tenant_id])
-        .await?;
+    tx.query_one("select app_private.migrate_tenant($1)", &[&tenant_id]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -278,17 +249,11 @@ pub struct SchemaStatus {
 pub async fn status(config: &Config) -> Result<(i32, Vec<SchemaStatus>), DbError> {
     let client = connect_admin(config).await?;
     let app: i32 = client
-        .query_one(
-            "select coalesce(max(version), 0)::int from app_private.refinery_schema_history",
-            &[],
-        )
+        .query_one("select coalesce(max(version), 0)::int from app_private.refinery_schema_history", &[])
         .await?
         .get(0);
     let rows = client
-        .query(
-            "select id, slug, schema_name, schema_version from app.tenants order by id",
-            &[],
-        )
+        .query("select id, slug, schema_name, schema_version from app.tenants order by id", &[])
         .await?;
     let list = rows
         .iter()
@@ -304,10 +269,5 @@ pub async fn status(config: &Config) -> Result<(i32, Vec<SchemaStatus>), DbError
 
 /// The shared schema version this binary expects.
 pub fn expected_app_version() -> i32 {
-    embedded::migrations::runner()
-        .get_migrations()
-        .iter()
-        .map(|m| m.version() as i32)
-        .max()
-        .unwrap_or(0)
+    embedded::migrations::runner().get_migrations().iter().map(|m| m.version() as i32).max().unwrap_or(0)
 }

@@ -78,10 +78,7 @@ pub async fn connect_admin(config: &Config) -> Result<Client, DbError> {
 }
 
 /// The connection settings of the web app's login role.
-pub fn app_pg_config(
-    config: &Config,
-    roles: &RoleNames,
-) -> Result<tokio_postgres::Config, DbError> {
+pub fn app_pg_config(config: &Config, roles: &RoleNames) -> Result<tokio_postgres::Config, DbError> {
     if let Some(url) = &config.app_database_url {
         return parse_url(url.expose());
     }
@@ -97,13 +94,7 @@ pub fn app_pg_config(
 
 pub fn app_pool(config: &Config, roles: &RoleNames) -> Result<Pool, DbError> {
     let cfg = app_pg_config(config, roles)?;
-    let mgr = Manager::from_config(
-        cfg,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let mgr = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(mgr)
         .max_size(config.pool_size)
         .runtime(deadpool_postgres::Runtime::Tokio1)

@@ -19,13 +19,13 @@ pub struct RoleNames {
 pub fn check_prefix(prefix: &str) -> Result<(), String> {
     let ok = (1..=40).contains(&prefix.len())
         && prefix.starts_with(|c: char| c.is_ascii_lowercase())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(format!("role prefix {prefix:?} must be 1-40 characters of a-z, 0-9 and _, starting with a letter"))
+        Err(format!(
+            "role prefix {prefix:?} must be 1-40 characters of a-z, 0-9 and _, starting with a letter"
+        ))
     }
 }
 

@@ -52,20 +52,12 @@ select s.user_id, s.email, s.display_name, s.user_locale, s.tenant_id, s.tenant_
   from app_private.resolve_session($1) s";
 
 pub async fn conn(pool: &Pool) -> Result<Conn, DbError> {
-    pool.get()
-        .await
-        .map(Conn)
-        .map_err(|e| DbError::Pool(e.to_string()))
+    pool.get().await.map(Conn).map_err(|e| DbError::Pool(e.to_string()))
 }
 
 impl Conn {
     async fn begin(&mut self, access: Access) -> Result<Tx<'_>, DbError> {
-        Ok(self
-            .0
-            .build_transaction()
-            .read_only(access == Access::ReadOnly)
-            .start()
-            .await?)
+        Ok(self.0.build_transaction().read_only(access == Access::ReadOnly).start().await?)
     }
 
     /// A signed-in request: `None` when the cookie names no live session (the transaction is
@@ -80,10 +72,7 @@ impl Conn {
         let Some(row) = tx.query_opt(&stmt, &[&token_hash]).await? else {
             return Ok(None);
         };
-        let shop = match (
-            row.get::<_, Option<i64>>(4),
-            row.get::<_, Option<String>>(9),
-        ) {
+        let shop = match (row.get::<_, Option<i64>>(4), row.get::<_, Option<String>>(9)) {
             (Some(tenant_id), Some(role)) => Some(ShopCtx {
                 tenant_id,
                 name: row.get(5),
@@ -108,9 +97,7 @@ impl Conn {
     /// narrow functions granted to it.
     pub async fn anon_tx(&mut self, roles: &RoleNames, access: Access) -> Result<Tx<'_>, DbError> {
         let tx = self.begin(access).await?;
-        let stmt = tx
-            .prepare_cached("select set_config('role', $1, true)")
-            .await?;
+        let stmt = tx.prepare_cached("select set_config('role', $1, true)").await?;
         tx.execute(&stmt, &[&roles.anon]).await?;
         Ok(tx)
     }
@@ -119,7 +106,10 @@ impl Conn {
     pub async fn migration_status(&mut self) -> Result<(i32, i32, i32), DbError> {
         let row = self
             .0
-            .query_one("select app_version, tenant_latest, tenants_behind from app_private.migration_status()", &[])
+            .query_one(
+                "select app_version, tenant_latest, tenants_behind from app_private.migration_status()",
+                &[],
+            )
             .await?;
         Ok((row.get(0), row.get(1), row.get(2)))
     }

@@ -5,9 +5,7 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
@@ -52,8 +50,7 @@ impl TryFrom<&str> for Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..");
-        if local.is_empty() || !domain_ok || s.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
+        if local.is_empty() || !domain_ok || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("error.email_invalid");
         }
         Ok(Email(s))
@@ -113,11 +110,7 @@ pub async fn verify_password(pw: &Password, stored: Option<String>) -> Result<bo
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
         let ok = PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(pw.as_bytes(), &parsed)
-                    .is_ok()
-            })
+            .map(|parsed| Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok())
             .unwrap_or(false);
         ok && known
     })
@@ -155,10 +148,8 @@ impl SessionToken {
 
     /// A cookie value that has the shape of a token (anything else is ignored).
     pub fn from_cookie(value: &str) -> Option<SessionToken> {
-        let ok = value.len() == 43
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok =
+            value.len() == 43 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then(|| SessionToken(value.to_string()))
     }
 
@@ -201,9 +192,7 @@ pub async fn sign_up(
     ttl: Duration,
     client: &ClientInfo,
 ) -> Result<i64, SignUpError> {
-    let hash = hash_password(&form.password)
-        .await
-        .map_err(SignUpError::Other)?;
+    let hash = hash_password(&form.password).await.map_err(SignUpError::Other)?;
     let ttl_secs = ttl.as_secs_f64();
     let r = tx
         .query_one(
@@ -224,9 +213,7 @@ pub async fn sign_up(
         .await;
     match r {
         Ok(row) => Ok(row.get(0)),
-        Err(e) if violated_constraint(&e) == Some("users_email_key") => {
-            Err(SignUpError::EmailTaken)
-        }
+        Err(e) if violated_constraint(&e) == Some("users_email_key") => Err(SignUpError::EmailTaken),
         Err(e) => Err(SignUpError::Other(e.into())),
     }
 }
@@ -260,9 +247,7 @@ pub async fn login(
         .await?;
     let retry: i32 = row.get(2);
     if retry > 0 {
-        return Ok(LoginOutcome::Throttled {
-            retry_after: Duration::from_secs(retry as u64),
-        });
+        return Ok(LoginOutcome::Throttled { retry_after: Duration::from_secs(retry as u64) });
     }
     let user_id: Option<i64> = row.get(0);
     let ok = verify_password(password, row.get(1)).await?;
@@ -282,16 +267,11 @@ pub async fn login(
         )
         .await?
         .get(0);
-    Ok(if ok {
-        LoginOutcome::Ok(tenant)
-    } else {
-        LoginOutcome::WrongCredentials
-    })
+    Ok(if ok { LoginOutcome::Ok(tenant) } else { LoginOutcome::WrongCredentials })
 }
 
 pub async fn logout(tx: &Tx<'_>, token: &SessionToken) -> Result<(), AppError> {
-    tx.execute("select app_private.end_session($1)", &[&token.hash()])
-        .await?;
+    tx.execute("select app_private.end_session($1)", &[&token.hash()]).await?;
     Ok(())
 }
 
@@ -301,39 +281,18 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::try_from("  Ana@Example.COM ").map(|e| e.0),
-            Ok("ana@example.com".into())
-        );
-        for bad in [
-            "",
-            "ana",
-            "ana@",
-            "@x.com",
-            "ana@x",
-            "a b@x.com",
-            "a@b@c.com",
-            "ana@x..com",
-        ] {
+        assert_eq!(Email::try_from("  Ana@Example.COM ").map(|e| e.0), Ok("ana@example.com".into()));
+        for bad in ["", "ana", "ana@", "@x.com", "ana@x", "a b@x.com", "a@b@c.com", "ana@x..com"] {
             assert!(Email::try_from(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            Email::try_from(format!("{}@x.com", "a".repeat(260)).as_str()),
-            Err("error.too_long")
-        );
+        assert_eq!(Email::try_from(format!("{}@x.com", "a".repeat(260)).as_str()), Err("error.too_long"));
     }
 
     #[test]
     fn passwords_have_bounds_and_hide_in_debug() {
-        assert_eq!(
-            Password::new_password("short").err(),
-            Some("error.password_short")
-        );
+        assert_eq!(Password::new_password("short").err(), Some("error.password_short"));
         assert!(Password::new_password("long enough").is_ok());
-        assert_eq!(
-            Password::new_password(&"x".repeat(201)).err(),
-            Some("error.password_long")
-        );
+        assert_eq!(Password::new_password(&"x".repeat(201)).err(), Some("error.password_long"));
         let p = Password::new_password("hunter2hunter2").expect("valid");
         assert!(!format!("{p:?}").contains("hunter2"));
     }

@@ -26,8 +26,7 @@ impl Role {
         use Permission::*;
         match p {
             ViewCatalog | RegisterSales | CreateQuotes => true,
-            ManageCatalog | VoidSales | ViewMoney | ManagePurchasing | ConvertQuotes
-            | ViewAudit => {
+            ManageCatalog | VoidSales | ViewMoney | ManagePurchasing | ConvertQuotes | ViewAudit => {
                 matches!(self, Role::Owner | Role::Admin)
             }
             ManageMembers | ChangeSettings => self == Role::Owner,
@@ -124,9 +123,7 @@ mod tests {
         for p in Permission::ALL {
             let row = doc
                 .lines()
-                .find(|l| {
-                    l.starts_with('|') && l.split('|').nth(1).map(str::trim) == Some(p.action())
-                })
+                .find(|l| l.starts_with('|') && l.split('|').nth(1).map(str::trim) == Some(p.action()))
                 .unwrap_or_else(|| panic!("no row for {:?} in docs/PERMISSIONS.md", p));
             let cells: Vec<&str> = row.split('|').map(str::trim).collect();
             for (i, role) in Role::ALL.iter().enumerate() {

@@ -55,8 +55,7 @@ impl TryFrom<&str> for TenantSlug {
     type Error = String;
     fn try_from(s: &str) -> Result<Self, Self::Error> {
         let ok = (3..=40).contains(&s.len())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if ok {
@@ -100,21 +99,11 @@ pub async fn my_shops(tx: &Tx<'_>, token_hash: &[u8]) -> Result<Vec<MyShop>, DbE
 
 /// Moves the session to another of the person's shops; false when they are not a member.
 pub async fn switch_shop(tx: &Tx<'_>, token_hash: &[u8], tenant_id: i64) -> Result<bool, DbError> {
-    Ok(tx
-        .query_one(
-            "select app_private.switch_shop($1, $2)",
-            &[&token_hash, &tenant_id],
-        )
-        .await?
-        .get(0))
+    Ok(tx.query_one("select app_private.switch_shop($1, $2)", &[&token_hash, &tenant_id]).await?.get(0))
 }
 
 /// A signed-in person opens another shop of which they are the owner.
-pub async fn open_another_shop(
-    tx: &Tx<'_>,
-    token_hash: &[u8],
-    name: &Name,
-) -> Result<i64, DbError> {
+pub async fn open_another_shop(tx: &Tx<'_>, token_hash: &[u8], name: &Name) -> Result<i64, DbError> {
     let base = TenantSlug::base_from_name(name.as_str());
     Ok(tx
         .query_one(
@@ -145,18 +134,11 @@ pub async fn create_tenant(
     let id: i64 = client
         .query_one(
             "select app_private.create_tenant($1, coalesce($2, app_private.unique_slug($3)))",
-            &[
-                &name.as_str(),
-                &slug.map(TenantSlug::as_str),
-                &TenantSlug::base_from_name(name.as_str()),
-            ],
+            &[&name.as_str(), &slug.map(TenantSlug::as_str), &TenantSlug::base_from_name(name.as_str())],
         )
         .await?
         .get(0);
-    let slug: String = client
-        .query_one("select slug from app.tenants where id = $1", &[&id])
-        .await?
-        .get(0);
+    let slug: String = client.query_one("select slug from app.tenants where id = $1", &[&id]).await?.get(0);
     Ok((id, slug))
 }
 
@@ -185,17 +167,10 @@ pub async fn list_tenants(client: &impl GenericClient) -> Result<Vec<ShopRow>, D
 }
 
 /// Operators: a shop by slug or numeric id.
-pub async fn find_tenant(
-    client: &impl GenericClient,
-    key: &str,
-) -> Result<Option<(i64, String)>, DbError> {
+pub async fn find_tenant(client: &impl GenericClient, key: &str) -> Result<Option<(i64, String)>, DbError> {
     let id: Option<i64> = key.parse().ok();
-    let row = client
-        .query_opt(
-            "select id, slug from app.tenants where slug = $1 or id = $2",
-            &[&key, &id],
-        )
-        .await?;
+    let row =
+        client.query_opt("select id, slug from app.tenants where slug = $1 or id = $2", &[&key, &id]).await?;
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
@@ -205,10 +180,7 @@ mod tests {
 
     #[test]
     fn slug_base_folds_accents_and_punctuation() {
-        assert_eq!(
-            TenantSlug::base_from_name("Almacén Don Ñato!"),
-            "almacen-don-nato"
-        );
+        assert_eq!(TenantSlug::base_from_name("Almacén Don Ñato!"), "almacen-don-nato");
         assert_eq!(TenantSlug::base_from_name("<script>"), "script");
         assert_eq!(TenantSlug::base_from_name("***"), "");
     }

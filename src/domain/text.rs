@@ -31,15 +31,9 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(
-            Name::parse("  Kiosco  ", 10).map(|n| n.0),
-            Ok("Kiosco".into())
-        );
+        assert_eq!(Name::parse("  Kiosco  ", 10).map(|n| n.0), Ok("Kiosco".into()));
         assert_eq!(Name::parse("   ", 10), Err("error.required"));
-        assert_eq!(
-            Name::parse("ñandú-ñandú", 11).map(|n| n.0),
-            Ok("ñandú-ñandú".into())
-        );
+        assert_eq!(Name::parse("ñandú-ñandú", 11).map(|n| n.0), Ok("ñandú-ñandú".into()));
         assert_eq!(Name::parse("abcdefghijk", 10), Err("error.too_long"));
         assert_eq!(Name::parse("a\u{0}b", 10), Err("error.control_chars"));
         // HTML and SQL are ordinary text: stored as typed, escaped when shown

@@ -48,11 +48,7 @@ mod tests {
     fn cookies_are_httponly_lax_and_optionally_secure() {
         let mut r = Response::default();
         set(&mut r, "s", "v", Some(60), true);
-        let v = r
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let v = r.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         assert_eq!(v, "s=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure");
     }
 }

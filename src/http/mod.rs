@@ -43,11 +43,7 @@ impl App {
     pub fn new(config: Config) -> Result<App, AppError> {
         let roles = RoleNames::new(&config.role_prefix).map_err(AppError::Internal)?;
         let pool = crate::db::app_pool(&config, &roles)?;
-        Ok(App(Arc::new(AppInner {
-            config,
-            pool,
-            roles,
-        })))
+        Ok(App(Arc::new(AppInner { config, pool, roles })))
     }
 
     pub async fn conn(&self) -> Result<Conn, AppError> {
@@ -60,19 +56,11 @@ pub const FORM_LIMIT: u64 = 64 * 1024;
 
 /// Every route of the service.
 pub fn routes(app: App) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
-    let fallback =
-        request::req(app.clone())
-            .and(warp::path::full())
-            .then(|req: Req, _path| async move {
-                respond(&req, Err::<Response, _>(AppError::NotFound))
-            });
-    routes::all(app.clone())
-        .or(fallback)
-        .unify()
-        .recover(recover)
-        .unify()
-        .map(with_security_headers)
-        .with(warp::log::custom(|info| {
+    let fallback = request::req(app.clone())
+        .and(warp::path::full())
+        .then(|req: Req, _path| async move { respond(&req, Err::<Response, _>(AppError::NotFound)) });
+    routes::all(app.clone()).or(fallback).unify().recover(recover).unify().map(with_security_headers).with(
+        warp::log::custom(|info| {
             tracing::info!(
                 method = %info.method(),
                 path = %info.path(),
@@ -80,7 +68,8 @@ pub fn routes(app: App) -> impl Filter<Extract = (impl Reply,), Error = Infallib
                 latency_ms = info.elapsed().as_secs_f64() * 1000.0,
                 "request"
             );
-        }))
+        }),
+    )
 }
 
 /// Turns a handler's result into the response; errors become pages in the request's language.
@@ -130,17 +119,10 @@ fn with_security_headers(mut r: Response) -> Response {
              object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
         ),
     );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     r
 }
 
@@ -165,9 +147,6 @@ pub async fn bind(
 ) -> std::io::Result<(SocketAddr, impl std::future::Future<Output = ()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let server = warp::serve(routes(app))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run();
+    let server = warp::serve(routes(app)).incoming(listener).graceful(shutdown).run();
     Ok((local, server))
 }

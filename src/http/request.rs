@@ -49,13 +49,11 @@ pub fn req(app: App) -> impl Filter<Extract = (Req,), Error = warp::Rejection> +
                 Req {
                     locale,
                     chosen_locale,
-                    session: cookies::get(c, &app.config.cookie_name)
-                        .and_then(SessionToken::from_cookie),
+                    session: cookies::get(c, &app.config.cookie_name).and_then(SessionToken::from_cookie),
                     anon: cookies::get(c, ANON_COOKIE)
                         .filter(|v| {
                             v.len() == 22
-                                && v.bytes()
-                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                         })
                         .map(str::to_string),
                     client: ClientInfo {
@@ -97,10 +95,7 @@ impl Req {
         access: Access,
     ) -> Result<(Tx<'c>, SessionCtx), AppError> {
         let token = self.session.as_ref().ok_or(AppError::SignInRequired)?;
-        let (tx, ctx) = conn
-            .tenant_tx(&token.hash(), access)
-            .await?
-            .ok_or(AppError::SignInRequired)?;
+        let (tx, ctx) = conn.tenant_tx(&token.hash(), access).await?.ok_or(AppError::SignInRequired)?;
         Ok((tx, ctx))
     }
 
@@ -127,10 +122,7 @@ impl Req {
             .session
             .as_ref()
             .is_some_and(|s| csrf::verify(&self.secret, "session", s.expose(), submitted));
-        let by_anon = self
-            .anon
-            .as_ref()
-            .is_some_and(|a| csrf::verify(&self.secret, "anon", a, submitted));
+        let by_anon = self.anon.as_ref().is_some_and(|a| csrf::verify(&self.secret, "anon", a, submitted));
         if by_session || by_anon {
             Ok(())
         } else {
@@ -161,18 +153,12 @@ impl Form {
         if std::str::from_utf8(body).is_err() {
             return Err(AppError::BadRequest("error.bad_form"));
         }
-        Ok(Form(
-            url::form_urlencoded::parse(body).into_owned().collect(),
-        ))
+        Ok(Form(url::form_urlencoded::parse(body).into_owned().collect()))
     }
 
     /// The first value of a field, or "" when absent.
     pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 }
 

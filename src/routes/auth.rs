@@ -64,10 +64,7 @@ fn with_status(mut r: Response, s: StatusCode) -> Response {
 /// GET /login
 async fn login_form(_app: App, mut req: Req) -> Result<Response, AppError> {
     let anon = req.ensure_anon();
-    let r = html(views::auth::login(
-        &page_for(&req, None),
-        &LoginForm::default(),
-    ));
+    let r = html(views::auth::login(&page_for(&req, None), &LoginForm::default()));
     Ok(finish(&req, r, anon))
 }
 
@@ -75,35 +72,19 @@ async fn login_form(_app: App, mut req: Req) -> Result<Response, AppError> {
 async fn login(app: App, req: Req, form: Form) -> Result<Response, AppError> {
     let l = req.locale;
     let failed = |message: String, status| {
-        let f = LoginForm {
-            email: form.get("email"),
-            message: Some(message),
-        };
+        let f = LoginForm { email: form.get("email"), message: Some(message) };
         with_status(html(views::auth::login(&page_for(&req, None), &f)), status)
     };
-    let (Ok(email), Ok(password)) = (
-        Email::try_from(form.get("email")),
-        Password::offered(form.get("password")),
-    ) else {
-        return Ok(failed(
-            t(l, "login.failed").into(),
-            StatusCode::UNAUTHORIZED,
-        ));
+    let (Ok(email), Ok(password)) =
+        (Email::try_from(form.get("email")), Password::offered(form.get("password")))
+    else {
+        return Ok(failed(t(l, "login.failed").into(), StatusCode::UNAUTHORIZED));
     };
     let token = SessionToken::generate();
     let mut conn = app.conn().await?;
     let tx = conn.anon_tx(&app.roles, Access::ReadWrite).await?;
     let ttl = app.config.session_ttl;
-    let outcome = auth::login(
-        &tx,
-        &email,
-        &password,
-        req.session.as_ref(),
-        &token,
-        ttl,
-        &req.client,
-    )
-    .await?;
+    let outcome = auth::login(&tx, &email, &password, req.session.as_ref(), &token, ttl, &req.client).await?;
     tx.commit().await?;
     Ok(match outcome {
         LoginOutcome::Ok(_) => {
@@ -117,15 +98,10 @@ async fn login(app: App, req: Req, form: Form) -> Result<Response, AppError> {
             );
             r
         }
-        LoginOutcome::WrongCredentials => {
-            failed(t(l, "login.failed").into(), StatusCode::UNAUTHORIZED)
-        }
+        LoginOutcome::WrongCredentials => failed(t(l, "login.failed").into(), StatusCode::UNAUTHORIZED),
         LoginOutcome::Throttled { retry_after } => {
             let minutes = retry_after.as_secs().div_ceil(60).max(1).to_string();
-            failed(
-                tf(l, "login.throttled", &[("minutes", &minutes)]),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
+            failed(tf(l, "login.throttled", &[("minutes", &minutes)]), StatusCode::TOO_MANY_REQUESTS)
         }
     })
 }
@@ -133,10 +109,7 @@ async fn login(app: App, req: Req, form: Form) -> Result<Response, AppError> {
 /// GET /signup
 async fn signup_form(_app: App, mut req: Req) -> Result<Response, AppError> {
     let anon = req.ensure_anon();
-    let r = html(views::auth::signup(
-        &page_for(&req, None),
-        &SignUpForm::default(),
-    ));
+    let r = html(views::auth::signup(&page_for(&req, None), &SignUpForm::default()));
     Ok(finish(&req, r, anon))
 }
 
@@ -150,10 +123,7 @@ async fn signup(app: App, req: Req, form: Form) -> Result<Response, AppError> {
             email: form.get("email"),
             errors,
         };
-        with_status(
-            html(views::auth::signup(&page_for(&req, None), &f)),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
+        with_status(html(views::auth::signup(&page_for(&req, None), &f)), StatusCode::UNPROCESSABLE_ENTITY)
     };
     let Some(signup) = parsed else {
         return Ok(again(errors));
@@ -166,19 +136,12 @@ async fn signup(app: App, req: Req, form: Form) -> Result<Response, AppError> {
             tx.commit().await?;
             let mut r = redirect("/dashboard");
             let ttl = app.config.session_ttl.as_secs();
-            cookies::set(
-                &mut r,
-                &app.config.cookie_name,
-                token.expose(),
-                Some(ttl),
-                req.secure_cookies(),
-            );
+            cookies::set(&mut r, &app.config.cookie_name, token.expose(), Some(ttl), req.secure_cookies());
             Ok(with_flash(&req, r, "flash.welcome"))
         }
-        Err(SignUpError::EmailTaken) => Ok(again(SignUpErrors {
-            email: Some("error.email_taken"),
-            ..Default::default()
-        })),
+        Err(SignUpError::EmailTaken) => {
+            Ok(again(SignUpErrors { email: Some("error.email_taken"), ..Default::default() }))
+        }
         Err(SignUpError::Other(e)) => Err(e),
     }
 }
@@ -188,8 +151,7 @@ fn parse_signup(req: &Req, form: &Form) -> (Option<SignUp>, SignUpErrors) {
     let name = Name::parse(form.get("display_name"), 120);
     let email = Email::try_from(form.get("email"));
     let password = Password::new_password(form.get("password"));
-    let confirm =
-        (form.get("password") != form.get("password_confirm")).then_some("error.password_mismatch");
+    let confirm = (form.get("password") != form.get("password_confirm")).then_some("error.password_mismatch");
     let errors = SignUpErrors {
         shop_name: shop.as_ref().err().copied(),
         display_name: name.as_ref().err().copied(),
@@ -198,16 +160,9 @@ fn parse_signup(req: &Req, form: &Form) -> (Option<SignUp>, SignUpErrors) {
         password_confirm: if password.is_ok() { confirm } else { None },
     };
     match (shop, name, email, password, errors.any()) {
-        (Ok(shop_name), Ok(display_name), Ok(email), Ok(password), false) => (
-            Some(SignUp {
-                shop_name,
-                display_name,
-                email,
-                password,
-                locale: req.locale.code(),
-            }),
-            errors,
-        ),
+        (Ok(shop_name), Ok(display_name), Ok(email), Ok(password), false) => {
+            (Some(SignUp { shop_name, display_name, email, password, locale: req.locale.code() }), errors)
+        }
         _ => (None, errors),
     }
 }

@@ -10,9 +10,7 @@ use crate::http::App;
 
 pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
     let app = app.clone();
-    let health = warp::get()
-        .and(warp::path!("health"))
-        .map(|| "ok".into_response());
+    let health = warp::get().and(warp::path!("health")).map(|| "ok".into_response());
     let ready = warp::get().and(warp::path!("ready")).then(move || {
         let app = app.clone();
         async move { ready(&app).await }

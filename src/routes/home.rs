@@ -14,12 +14,8 @@ use crate::i18n::Locale;
 use crate::views;
 
 pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
-    let lang = warp::get()
-        .and(warp::path!("lang" / String))
-        .map(|code: String| set_language(&code));
-    let css = warp::get()
-        .and(warp::path!("static" / "app.css"))
-        .map(stylesheet);
+    let lang = warp::get().and(warp::path!("lang" / String)).map(|code: String| set_language(&code));
+    let css = warp::get().and(warp::path!("static" / "app.css")).map(stylesheet);
     page(app, root(), home)
         .or(page(app, seg("dashboard"), dashboard))
         .unify()
@@ -32,11 +28,7 @@ pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
 
 /// GET / → the dashboard when signed in, else the login page.
 async fn home(_app: App, req: Req) -> Result<Response, AppError> {
-    Ok(redirect(if req.session.is_some() {
-        "/dashboard"
-    } else {
-        "/login"
-    }))
+    Ok(redirect(if req.session.is_some() { "/dashboard" } else { "/login" }))
 }
 
 /// GET /dashboard
@@ -45,11 +37,7 @@ async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
     let (tx, ctx) = req.signed_in(&mut conn, Access::ReadOnly).await?;
     tx.commit().await?;
     let p = super::auth::page_for(&req, Some(&ctx));
-    Ok(super::auth::finish(
-        &req,
-        html(views::dashboard::render(&p, &ctx)),
-        None,
-    ))
+    Ok(super::auth::finish(&req, html(views::dashboard::render(&p, &ctx)), None))
 }
 
 /// GET /lang/{es|en}: remembers the language in this browser.
@@ -65,13 +53,7 @@ fn set_language(code: &str) -> Response {
 /// GET /static/app.css
 fn stylesheet() -> Response {
     let mut r = include_str!("../../static/app.css").into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     r
 }

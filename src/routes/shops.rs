@@ -31,20 +31,13 @@ async fn list(app: App, req: Req) -> Result<Response, AppError> {
     tx.commit().await?;
     let current = ctx.shop.as_ref().map(|s| s.tenant_id);
     let p = page_for(&req, Some(&ctx));
-    Ok(finish(
-        &req,
-        html(views::shops::render(&p, &shops, current, "", None)),
-        None,
-    ))
+    Ok(finish(&req, html(views::shops::render(&p, &shops, current, "", None)), None))
 }
 
 /// POST /shops/switch: only to a shop the person belongs to (else 404, revealing nothing).
 async fn switch(app: App, req: Req, form: Form) -> Result<Response, AppError> {
     let token = req.session.clone().ok_or(AppError::SignInRequired)?;
-    let tenant_id: i64 = form
-        .get("tenant_id")
-        .parse()
-        .map_err(|_| AppError::BadRequest("error.bad_form"))?;
+    let tenant_id: i64 = form.get("tenant_id").parse().map_err(|_| AppError::BadRequest("error.bad_form"))?;
     let mut conn = app.conn().await?;
     let (tx, _ctx) = req.signed_in(&mut conn, Access::ReadWrite).await?;
     if !shop::switch_shop(&tx, &token.hash(), tenant_id).await? {

@@ -15,12 +15,7 @@ pub fn render(l: Locale, e: &AppError) -> Markup {
         AppError::TooLarge => ("error.413.title", "error.413.body"),
         _ => ("error.500.title", "error.500.body"),
     };
-    let p = Page {
-        locale: l,
-        csrf: String::new(),
-        session: None,
-        flash: None,
-    };
+    let p = Page { locale: l, csrf: String::new(), session: None, flash: None };
     page(
         &p,
         t(l, title),

@@ -22,16 +22,8 @@ struct NavItem {
 }
 
 const NAV: &[NavItem] = &[
-    NavItem {
-        href: "/dashboard",
-        key: "nav.dashboard",
-        needs: None,
-    },
-    NavItem {
-        href: "/shops",
-        key: "nav.shops",
-        needs: None,
-    },
+    NavItem { href: "/dashboard", key: "nav.dashboard", needs: None },
+    NavItem { href: "/shops", key: "nav.shops", needs: None },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {
