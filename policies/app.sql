@@ -7,6 +7,9 @@
 
 revoke all on schema app, app_private from public;
 grant usage on schema app to {{owner}}, {{admin}}, {{staff}}, {{anon}};
+-- search extensions (pg_trgm, unaccent) used through app.fold()
+revoke all on schema ext from public;
+grant usage on schema ext to {{owner}}, {{admin}}, {{staff}};
 grant usage on schema app_private to {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
 
 -- Functions: nothing is executable by default; each narrow path is granted by name.
@@ -50,7 +53,9 @@ create policy member_read on app.users for select to {{owner}}, {{admin}}, {{sta
 revoke all on app.users from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
 grant select (id, email, display_name, locale, created_at) on app.users to {{owner}}, {{admin}}, {{staff}};
 
--- app.memberships: members read their shop's list; only the owner adds, changes or removes.
+-- app.memberships: members read their shop's list; only the owner changes roles or removes members.
+-- Nobody inserts directly: people join through invitations (a SECURITY DEFINER function that
+-- checks the invitation), so an owner cannot attach arbitrary accounts to read their e-mails.
 alter table app.memberships enable row level security;
 alter table app.memberships force row level security;
 drop policy if exists definer_all on app.memberships;
@@ -59,12 +64,16 @@ drop policy if exists member_read on app.memberships;
 create policy member_read on app.memberships for select to {{owner}}, {{admin}}, {{staff}}
     using (tenant_id = (select app.current_tenant_id()));
 drop policy if exists owner_write on app.memberships;
-create policy owner_write on app.memberships for all to {{owner}}
+drop policy if exists owner_update on app.memberships;
+create policy owner_update on app.memberships for update to {{owner}}
     using (tenant_id = (select app.current_tenant_id()))
     with check (tenant_id = (select app.current_tenant_id()));
+drop policy if exists owner_delete on app.memberships;
+create policy owner_delete on app.memberships for delete to {{owner}}
+    using (tenant_id = (select app.current_tenant_id()));
 revoke all on app.memberships from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
 grant select on app.memberships to {{owner}}, {{admin}}, {{staff}};
-grant insert, update (role), delete on app.memberships to {{owner}};
+grant update (role), delete on app.memberships to {{owner}};
 
 -- app.sessions and app.login_failures: reached only through the functions above.
 alter table app.sessions enable row level security;

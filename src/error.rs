@@ -12,6 +12,9 @@ pub enum AppError {
     Forbidden,
     #[error("sign-in required")]
     SignInRequired,
+    /// Signed in, but with no active shop in context (none yet, or suspended).
+    #[error("no active shop")]
+    NoShop,
     #[error("missing or wrong CSRF token")]
     Csrf,
     /// A request that cannot be read at all; the text is an i18n key.

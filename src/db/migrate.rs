@@ -15,13 +15,17 @@ mod embedded {
 }
 
 /// A tenant migration: version, name, SQL. Appended to, never edited once released.
-pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "settings_and_audit", include_str!("../../sql/tenant/V1__settings_and_audit.sql"))];
+pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "settings_and_audit", include_str!("../../sql/tenant/V1__settings_and_audit.sql")),
+    (2, "catalog_and_stock", include_str!("../../sql/tenant/V2__catalog_and_stock.sql")),
+];
 
 /// Policy templates: name (applied in name order), SQL.
 pub const APP_POLICIES: &str = include_str!("../../policies/app.sql");
-pub const TENANT_POLICIES: &[(&str, &str)] =
-    &[("00_base", include_str!("../../policies/tenant/00_base.sql"))];
+pub const TENANT_POLICIES: &[(&str, &str)] = &[
+    ("00_base", include_str!("../../policies/tenant/00_base.sql")),
+    ("10_catalog", include_str!("../../policies/tenant/10_catalog.sql")),
+];
 
 pub fn latest_tenant_version() -> i32 {
     TENANT_MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)

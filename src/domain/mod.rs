@@ -1,6 +1,9 @@
 //! Domain types (parsed once at the edge) and the SQL that acts on them.
 
 pub mod auth;
+pub mod catalog;
 pub mod member;
+pub mod money;
 pub mod shop;
+pub mod stock;
 pub mod text;

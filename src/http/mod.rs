@@ -77,6 +77,7 @@ pub fn respond(req: &Req, result: Result<Response, AppError>) -> Response {
     match result {
         Ok(r) => r,
         Err(AppError::SignInRequired) => redirect("/login"),
+        Err(AppError::NoShop) => redirect("/dashboard"),
         Err(e) => {
             let status = match &e {
                 AppError::NotFound => StatusCode::NOT_FOUND,

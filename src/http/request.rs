@@ -11,6 +11,7 @@ use super::cookies::{self, ANON_COOKIE, FLASH_COOKIE, LANG_COOKIE};
 use super::{csrf, App};
 use crate::db::tx::{Access, Conn, SessionCtx, Tx};
 use crate::domain::auth::{ClientInfo, SessionToken};
+use crate::domain::member::Permission;
 use crate::error::AppError;
 use crate::i18n::Locale;
 
@@ -23,12 +24,23 @@ pub struct Req {
     pub anon: Option<String>,
     pub client: ClientInfo,
     pub flash: Option<&'static str>,
+    /// The raw query string ("" when none).
+    pub query: String,
     secret: String,
     secure_cookies: bool,
 }
 
 /// Flash messages travel as a key from this list, never as user text.
-const FLASH_KEYS: &[&str] = &["flash.logged_out", "flash.welcome", "flash.switched"];
+const FLASH_KEYS: &[&str] = &[
+    "flash.logged_out",
+    "flash.welcome",
+    "flash.switched",
+    "flash.saved",
+    "flash.deleted",
+    "flash.stock_adjusted",
+    "flash.stocktake_posted",
+    "flash.missing_noted",
+];
 
 /// Extracts a `Req` from the request headers.
 pub fn req(app: App) -> impl Filter<Extract = (Req,), Error = warp::Rejection> + Clone {
@@ -36,11 +48,13 @@ pub fn req(app: App) -> impl Filter<Extract = (Req,), Error = warp::Rejection> +
         .and(warp::header::optional::<String>("accept-language"))
         .and(warp::header::optional::<String>("user-agent"))
         .and(warp::addr::remote())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .map(
             move |cookie: Option<String>,
                   accept: Option<String>,
                   ua: Option<String>,
-                  addr: Option<SocketAddr>| {
+                  addr: Option<SocketAddr>,
+                  query: String| {
                 let c = cookie.as_deref();
                 let chosen_locale = cookies::get(c, LANG_COOKIE).and_then(Locale::parse);
                 let locale = chosen_locale
@@ -62,6 +76,7 @@ pub fn req(app: App) -> impl Filter<Extract = (Req,), Error = warp::Rejection> +
                     },
                     flash: cookies::get(c, FLASH_COOKIE)
                         .and_then(|k| FLASH_KEYS.iter().copied().find(|f| *f == k)),
+                    query,
                     secret: app.config.secret_key.expose().to_string(),
                     secure_cookies: app.config.cookie_secure,
                 }
@@ -79,9 +94,15 @@ impl Req {
             anon: None,
             client: ClientInfo::default(),
             flash: None,
+            query: String::new(),
             secret: String::new(),
             secure_cookies: false,
         }
+    }
+
+    /// The query string as a form (for GET filters).
+    pub fn query_form(&self) -> Form {
+        Form::parse(self.query.as_bytes()).unwrap_or_default()
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -97,6 +118,22 @@ impl Req {
         let token = self.session.as_ref().ok_or(AppError::SignInRequired)?;
         let (tx, ctx) = conn.tenant_tx(&token.hash(), access).await?.ok_or(AppError::SignInRequired)?;
         Ok((tx, ctx))
+    }
+
+    /// A signed-in request in an active shop whose role has `need` (403 otherwise; the database
+    /// enforces the same rule again).
+    pub async fn shop_tx<'c>(
+        &self,
+        conn: &'c mut Conn,
+        access: Access,
+        need: Permission,
+    ) -> Result<(Tx<'c>, SessionCtx), AppError> {
+        let (tx, ctx) = self.signed_in(conn, access).await?;
+        match &ctx.shop {
+            Some(s) if s.active && s.role.can(need) => Ok((tx, ctx)),
+            Some(s) if s.active => Err(AppError::Forbidden),
+            _ => Err(AppError::NoShop),
+        }
     }
 
     /// The language for a signed-in person: their choice in this browser, their account, then the browser.
@@ -154,6 +191,10 @@ impl Form {
             return Err(AppError::BadRequest("error.bad_form"));
         }
         Ok(Form(url::form_urlencoded::parse(body).into_owned().collect()))
+    }
+
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// The first value of a field, or "" when absent.

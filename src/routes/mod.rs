@@ -2,9 +2,11 @@
 //! parsed, and CSRF-checked before its handler runs, and every result goes through `respond`.
 
 mod auth;
+mod catalog;
 mod health;
 mod home;
 mod shops;
+mod stock;
 
 use std::future::Future;
 
@@ -20,6 +22,10 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(auth::routes(&app))
         .unify()
         .or(shops::routes(&app))
+        .unify()
+        .or(catalog::routes(&app))
+        .unify()
+        .or(stock::routes(&app))
         .unify()
         .or(health::routes(&app))
         .unify()
@@ -64,6 +70,54 @@ where
             async move {
                 let result = match Form::parse(&body).and_then(|f| req.check_csrf(&f).map(|()| f)) {
                     Ok(f) => handler(app, req.clone(), f).await,
+                    Err(e) => Err(e),
+                };
+                respond(&req, result)
+            }
+        })
+        .boxed()
+}
+
+/// GET with one path parameter → `handler(app, req, param)`.
+pub fn page_with<T, H, Fut>(app: &App, path: BoxedFilter<(T,)>, handler: H) -> BoxedFilter<(Response,)>
+where
+    T: Send + 'static,
+    H: Fn(App, Req, T) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, AppError>> + Send + 'static,
+{
+    let app = app.clone();
+    warp::get()
+        .and(path)
+        .and(warp::path::end())
+        .and(request::req(app.clone()))
+        .then(move |param: T, req: Req| {
+            let (app, handler) = (app.clone(), handler.clone());
+            async move {
+                let result = handler(app, req.clone(), param).await;
+                respond(&req, result)
+            }
+        })
+        .boxed()
+}
+
+/// POST with one path parameter and a form body → CSRF check → `handler(app, req, param, form)`.
+pub fn form_with<T, H, Fut>(app: &App, path: BoxedFilter<(T,)>, handler: H) -> BoxedFilter<(Response,)>
+where
+    T: Send + 'static,
+    H: Fn(App, Req, T, Form) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, AppError>> + Send + 'static,
+{
+    let app = app.clone();
+    warp::post()
+        .and(path)
+        .and(warp::path::end())
+        .and(request::req(app.clone()))
+        .and(request::form_body())
+        .then(move |param: T, req: Req, body: bytes::Bytes| {
+            let (app, handler) = (app.clone(), handler.clone());
+            async move {
+                let result = match Form::parse(&body).and_then(|f| req.check_csrf(&f).map(|()| f)) {
+                    Ok(f) => handler(app, req.clone(), param, f).await,
                     Err(e) => Err(e),
                 };
                 respond(&req, result)

@@ -5,7 +5,7 @@ use maud::{html, Markup, DOCTYPE};
 
 use crate::db::tx::SessionCtx;
 use crate::domain::member::{Permission, Role};
-use crate::i18n::{t, Locale};
+use crate::i18n::{t, t_dyn, Locale};
 
 pub struct Page<'a> {
     pub locale: Locale,
@@ -23,6 +23,12 @@ struct NavItem {
 
 const NAV: &[NavItem] = &[
     NavItem { href: "/dashboard", key: "nav.dashboard", needs: None },
+    NavItem { href: "/products", key: "nav.products", needs: Some(Permission::ViewCatalog) },
+    NavItem { href: "/stock/low", key: "nav.low_stock", needs: Some(Permission::ViewCatalog) },
+    NavItem { href: "/stocktake", key: "nav.stocktake", needs: Some(Permission::ManageCatalog) },
+    NavItem { href: "/categories", key: "nav.categories", needs: Some(Permission::ManageCatalog) },
+    NavItem { href: "/units", key: "nav.units", needs: Some(Permission::ManageCatalog) },
+    NavItem { href: "/missing", key: "nav.missing", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/shops", key: "nav.shops", needs: None },
 ];
 
@@ -110,4 +116,85 @@ pub fn field(
             }
         }
     }
+}
+
+/// A labelled select; `options` are (value, label).
+pub fn select(
+    l: Locale,
+    name: &str,
+    label_key: &'static str,
+    options: &[(String, String)],
+    selected: &str,
+    error: Option<&str>,
+) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field {
+            label for=(id) { (t(l, label_key)) }
+            select id=(id) name=(name) aria-invalid=[error.map(|_| "true")] {
+                @for (value, label) in options {
+                    option value=(value) selected[value == selected] { (label) }
+                }
+            }
+            @if let Some(e) = error { p.error { (t_dyn(l, e)) } }
+        }
+    }
+}
+
+pub fn checkbox(l: Locale, name: &str, label_key: &'static str, checked: bool) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field.check {
+            input id=(id) type="checkbox" name=(name) value="on" checked[checked];
+            label for=(id) { (t(l, label_key)) }
+        }
+    }
+}
+
+pub fn textarea(l: Locale, name: &str, label_key: &'static str, value: &str, error: Option<&str>) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field {
+            label for=(id) { (t(l, label_key)) }
+            textarea id=(id) name=(name) rows="3" aria-invalid=[error.map(|_| "true")] { (value) }
+            @if let Some(e) = error { p.error { (t_dyn(l, e)) } }
+        }
+    }
+}
+
+/// A text field whose error key comes from a runtime list (field errors of a form).
+pub fn input(
+    l: Locale,
+    name: &str,
+    label_key: &'static str,
+    value: &str,
+    error: Option<&str>,
+    attrs: InputAttrs,
+) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        div.field {
+            label for=(id) { (t(l, label_key)) }
+            input id=(id) name=(name) type=(attrs.kind) value=(value) inputmode=[attrs.inputmode]
+                autofocus[attrs.autofocus] aria-invalid=[error.map(|_| "true")];
+            @if let Some(e) = error { p.error { (t_dyn(l, e)) } }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct InputAttrs {
+    pub kind: &'static str,
+    pub inputmode: Option<&'static str>,
+    pub autofocus: bool,
+}
+
+impl InputAttrs {
+    pub const TEXT: InputAttrs = InputAttrs { kind: "text", inputmode: None, autofocus: false };
+    pub const DECIMAL: InputAttrs = InputAttrs { kind: "text", inputmode: Some("decimal"), autofocus: false };
+}
+
+/// Hidden CSRF field for a form.
+pub fn csrf(p: &Page) -> Markup {
+    html! { input type="hidden" name="csrf" value=(p.csrf); }
 }

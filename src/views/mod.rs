@@ -2,9 +2,11 @@
 //! in); every page goes through `layout::page`.
 
 pub mod auth;
+pub mod catalog;
 pub mod dashboard;
 pub mod errors;
 pub mod layout;
 pub mod shops;
+pub mod stock;
 
 pub use layout::Page;
