@@ -343,6 +343,7 @@ pub struct Product {
     pub stock: Decimal,
     pub track_stock: bool,
     pub active: bool,
+    pub has_image: bool,
 }
 
 impl Product {
@@ -353,7 +354,8 @@ impl Product {
 
 const PRODUCT_COLUMNS: &str =
     "p.id, p.sku, p.barcode, p.name, p.description, p.category_id, c.name, p.unit_id, u.code,
-       u.divisible, p.price, p.cost, p.min_stock, p.stock, p.track_stock, p.active
+       u.divisible, p.price, p.cost, p.min_stock, p.stock, p.track_stock, p.active,
+       exists (select 1 from product_images i where i.product_id = p.id)
   from products p join units u on u.id = p.unit_id left join categories c on c.id = p.category_id";
 
 fn product(r: &Row) -> Product {
@@ -374,6 +376,7 @@ fn product(r: &Row) -> Product {
         stock: r.get(13),
         track_stock: r.get(14),
         active: r.get(15),
+        has_image: r.get(16),
     }
 }
 

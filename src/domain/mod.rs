@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod csv_io;
+pub mod images;
 pub mod member;
 pub mod money;
 pub mod shop;

@@ -40,6 +40,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.stock_adjusted",
     "flash.stocktake_posted",
     "flash.missing_noted",
+    "flash.imported",
 ];
 
 /// Extracts a `Req` from the request headers.
@@ -206,4 +207,63 @@ impl Form {
 /// A form body: bounded in size, parsed by hand so a malformed body gets our own 400 page.
 pub fn form_body() -> impl Filter<Extract = (bytes::Bytes,), Error = warp::Rejection> + Clone {
     warp::body::content_length_limit(super::FORM_LIMIT).and(warp::body::bytes())
+}
+
+/// A file sent in a multipart form.
+#[derive(Clone, Debug)]
+pub struct UploadedFile {
+    pub field: String,
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// A `multipart/form-data` body: its text fields (CSRF token included) and its files.
+#[derive(Clone, Debug, Default)]
+pub struct Upload {
+    pub form: Form,
+    pub files: Vec<UploadedFile>,
+}
+
+impl Upload {
+    pub fn file(&self, field: &str) -> Option<&UploadedFile> {
+        self.files.iter().find(|f| f.field == field && !f.bytes.is_empty())
+    }
+}
+
+/// Reads a multipart body of at most `limit` bytes in all.
+pub fn multipart_body(
+    limit: u64,
+) -> impl Filter<Extract = (Result<Upload, AppError>,), Error = warp::Rejection> + Clone {
+    warp::multipart::form().max_length(limit).then(|mut data: warp::multipart::FormData| async move {
+        use futures_util::StreamExt;
+        use warp::Buf;
+        let mut upload = Upload::default();
+        while let Some(part) = data.next().await {
+            let part = part.map_err(|_| AppError::TooLarge)?;
+            let field = part.name().to_string();
+            let filename = part.filename().map(str::to_string);
+            let content_type = part.content_type().map(str::to_string);
+            let mut bytes = Vec::new();
+            let mut stream = Box::pin(part.stream());
+            while let Some(chunk) = stream.next().await {
+                let mut chunk = chunk.map_err(|_| AppError::TooLarge)?;
+                while chunk.has_remaining() {
+                    let c = chunk.chunk();
+                    bytes.extend_from_slice(c);
+                    let n = c.len();
+                    chunk.advance(n);
+                }
+            }
+            match filename {
+                Some(filename) => upload.files.push(UploadedFile { field, filename, content_type, bytes }),
+                None => {
+                    let value =
+                        String::from_utf8(bytes).map_err(|_| AppError::BadRequest("error.bad_form"))?;
+                    upload.form.0.push((field, value));
+                }
+            }
+        }
+        Ok(upload)
+    })
 }

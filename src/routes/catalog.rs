@@ -6,19 +6,23 @@ use warp::reply::Response;
 use warp::Filter;
 
 use super::auth::{finish, page_for, with_flash};
-use super::{form, form_with, page, page_with, seg, seg2};
+use super::{form, form_with, page, page_with, seg, seg2, upload_with};
 use crate::db::tx::{Access, Tx};
 use crate::domain::catalog::{
     self, take, FieldErrors, Product, ProductFields, ProductQuery, Sort, WriteError,
 };
+use crate::domain::images;
 use crate::domain::member::Permission;
 use crate::domain::money::{input_value, Quantity};
 use crate::domain::stock::{self, StockRefusal};
 use crate::error::AppError;
+use crate::http::request::Upload;
 use crate::http::{html, redirect, App, Form, Req};
 use crate::i18n::Locale;
 use crate::views;
 use crate::views::catalog::{DetailView, FormView, ListView};
+use warp::http::{header, HeaderValue};
+use warp::Reply;
 
 pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
     let id = || warp::path!("products" / i64).boxed();
@@ -42,7 +46,61 @@ pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
         .unify()
         .or(form_with(app, id_and("delete"), delete))
         .unify()
+        .or(upload_with(app, id_and("image"), images::UPLOAD_LIMIT, upload_image))
+        .unify()
+        .or(form_with(app, warp::path!("products" / i64 / "image" / "delete").boxed(), delete_image))
+        .unify()
+        .or(page_with(app, id_and("image"), |app, req, id| serve_image(app, req, id, false)))
+        .unify()
+        .or(page_with(app, id_and("thumb"), |app, req, id| serve_image(app, req, id, true)))
+        .unify()
         .boxed()
+}
+
+/// POST /products/{id}/image (multipart: csrf, image)
+async fn upload_image(app: App, req: Req, id: i64, up: Upload) -> Result<Response, AppError> {
+    let bytes = up.file("image").map(|f| f.bytes.clone());
+    let processed = match bytes {
+        Some(b) => images::process_blocking(b).await?.map_err(|e| e.key()),
+        None => Err("error.image_missing"),
+    };
+    let mut conn = app.conn().await?;
+    let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadWrite, Permission::ManageCatalog).await?;
+    catalog::product_by_id(&tx, id).await?.ok_or(AppError::NotFound)?;
+    match processed {
+        Ok(p) => {
+            images::save(&tx, id, &p).await?;
+            tx.commit().await?;
+            Ok(with_flash(&req, redirect(&format!("/products/{id}")), "flash.saved"))
+        }
+        Err(key) => detail_page(&tx, &req, &ctx, id, None, &vec![("image", key)]).await,
+    }
+}
+
+/// POST /products/{id}/image/delete
+async fn delete_image(app: App, req: Req, id: i64, _form: Form) -> Result<Response, AppError> {
+    let mut conn = app.conn().await?;
+    let (tx, _) = req.shop_tx(&mut conn, Access::ReadWrite, Permission::ManageCatalog).await?;
+    images::remove(&tx, id).await?;
+    tx.commit().await?;
+    Ok(with_flash(&req, redirect(&format!("/products/{id}")), "flash.deleted"))
+}
+
+/// GET /products/{id}/image and /products/{id}/thumb
+async fn serve_image(app: App, req: Req, id: i64, thumb: bool) -> Result<Response, AppError> {
+    let mut conn = app.conn().await?;
+    let (tx, _) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ViewCatalog).await?;
+    let (content_type, bytes) = images::load(&tx, id, thumb).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("image/jpeg")),
+    );
+    // private: the image belongs to one shop and must never sit in a shared cache
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+    Ok(r)
 }
 
 fn status(mut r: Response, s: StatusCode) -> Response {

@@ -5,6 +5,7 @@ mod auth;
 mod catalog;
 mod health;
 mod home;
+mod imports;
 mod shops;
 mod stock;
 
@@ -15,6 +16,7 @@ use warp::reply::Response;
 use warp::Filter;
 
 use crate::error::AppError;
+use crate::http::request::Upload;
 use crate::http::{request, respond, App, Form, Req};
 
 pub fn all(app: App) -> BoxedFilter<(Response,)> {
@@ -22,6 +24,8 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(auth::routes(&app))
         .unify()
         .or(shops::routes(&app))
+        .unify()
+        .or(imports::routes(&app))
         .unify()
         .or(catalog::routes(&app))
         .unify()
@@ -118,6 +122,46 @@ where
             async move {
                 let result = match Form::parse(&body).and_then(|f| req.check_csrf(&f).map(|()| f)) {
                     Ok(f) => handler(app, req.clone(), param, f).await,
+                    Err(e) => Err(e),
+                };
+                respond(&req, result)
+            }
+        })
+        .boxed()
+}
+
+/// POST `path` with a multipart body (at most `limit` bytes) → CSRF check → `handler(app, req, upload)`.
+pub fn upload<H, Fut>(app: &App, path: BoxedFilter<()>, limit: u64, handler: H) -> BoxedFilter<(Response,)>
+where
+    H: Fn(App, Req, Upload) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, AppError>> + Send + 'static,
+{
+    upload_with(app, path.map(|| ()).boxed(), limit, move |app, req, (), up| handler(app, req, up))
+}
+
+/// POST with one path parameter and a multipart body → CSRF check → `handler(app, req, param, upload)`.
+pub fn upload_with<T, H, Fut>(
+    app: &App,
+    path: BoxedFilter<(T,)>,
+    limit: u64,
+    handler: H,
+) -> BoxedFilter<(Response,)>
+where
+    T: Send + 'static,
+    H: Fn(App, Req, T, Upload) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response, AppError>> + Send + 'static,
+{
+    let app = app.clone();
+    warp::post()
+        .and(path)
+        .and(warp::path::end())
+        .and(request::req(app.clone()))
+        .and(request::multipart_body(limit))
+        .then(move |param: T, req: Req, body: Result<Upload, AppError>| {
+            let (app, handler) = (app.clone(), handler.clone());
+            async move {
+                let result = match body.and_then(|u| req.check_csrf(&u.form).map(|()| u)) {
+                    Ok(u) => handler(app, req.clone(), param, u).await,
                     Err(e) => Err(e),
                 };
                 respond(&req, result)

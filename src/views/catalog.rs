@@ -98,7 +98,13 @@ pub fn list(p: &Page, v: &ListView) -> Markup {
         html! {
             div.titlebar {
                 h1 { (t(l, v.title_key)) }
-                @if v.can_manage { a.button href="/products/new" { (t(l, "product.new")) } }
+                @if v.can_manage {
+                    div.actions {
+                        a.button href="/products/new" { (t(l, "product.new")) }
+                        " " a href="/products/import" { (t(l, "import.title")) }
+                        " · " a href="/products/export.csv" { (t(l, "product.export")) }
+                    }
+                }
             }
             form.filters method="get" action=(v.action) role="search" {
                 div.field.grow {
@@ -221,7 +227,12 @@ pub fn detail(p: &Page, v: &DetailView) -> Markup {
                 h1 { (pr.name) @if !pr.active { " " span.tag { (t(l, "filter.inactive")) } } }
                 @if v.can_manage { a.button href={ "/products/" (pr.id) "/edit" } { (t(l, "action.edit")) } }
             }
-            section.card {
+            section.card.product {
+                @if pr.has_image {
+                    a href={ "/products/" (pr.id) "/image" } {
+                        img.thumb src={ "/products/" (pr.id) "/thumb" } alt=(pr.name) width="240";
+                    }
+                }
                 dl.facts {
                     dt { (t(l, "field.sku")) } dd { code { (pr.sku) } }
                     dt { (t(l, "field.barcode")) } dd { (pr.barcode.as_deref().unwrap_or("—")) }
@@ -235,6 +246,26 @@ pub fn detail(p: &Page, v: &DetailView) -> Markup {
                     dt { (t(l, "field.min_stock")) } dd { (format_qty(pr.min_stock, l)) }
                 }
                 @if !pr.description.is_empty() { p.description { (pr.description) } }
+            }
+            @if v.can_manage {
+                section.card {
+                    h2 { (t(l, "image.title")) }
+                    @if let Some(err) = e("image") { p.error role="alert" { (t_dyn(l, err)) } }
+                    form method="post" action={ "/products/" (pr.id) "/image" } enctype="multipart/form-data" {
+                        (csrf(p))
+                        div.field {
+                            label for="f-image" { (t(l, "image.choose")) }
+                            input id="f-image" type="file" name="image" accept="image/jpeg,image/png,image/webp";
+                        }
+                        button type="submit" { (t(l, "image.upload")) }
+                    }
+                    @if pr.has_image {
+                        form method="post" action={ "/products/" (pr.id) "/image/delete" } {
+                            (csrf(p))
+                            button.secondary type="submit" { (t(l, "image.remove")) }
+                        }
+                    }
+                }
             }
             @if v.can_manage && pr.track_stock {
                 section.card {

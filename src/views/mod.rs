@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog;
 pub mod dashboard;
 pub mod errors;
+pub mod imports;
 pub mod layout;
 pub mod shops;
 pub mod stock;
