@@ -19,6 +19,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "settings_and_audit", include_str!("../../sql/tenant/V1__settings_and_audit.sql")),
     (2, "catalog_and_stock", include_str!("../../sql/tenant/V2__catalog_and_stock.sql")),
     (3, "imports_and_images", include_str!("../../sql/tenant/V3__imports_and_images.sql")),
+    (4, "sales_customers_quotes", include_str!("../../sql/tenant/V4__sales_customers_quotes.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.
@@ -27,6 +28,7 @@ pub const TENANT_POLICIES: &[(&str, &str)] = &[
     ("00_base", include_str!("../../policies/tenant/00_base.sql")),
     ("10_catalog", include_str!("../../policies/tenant/10_catalog.sql")),
     ("20_imports_images", include_str!("../../policies/tenant/20_imports_images.sql")),
+    ("30_sales", include_str!("../../policies/tenant/30_sales.sql")),
 ];
 
 pub fn latest_tenant_version() -> i32 {

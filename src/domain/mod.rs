@@ -6,6 +6,7 @@ pub mod csv_io;
 pub mod images;
 pub mod member;
 pub mod money;
+pub mod sales;
 pub mod shop;
 pub mod stock;
 pub mod text;

@@ -59,8 +59,16 @@ pub fn routes(app: App) -> impl Filter<Extract = (impl Reply,), Error = Infallib
     let fallback = request::req(app.clone())
         .and(warp::path::full())
         .then(|req: Req, _path| async move { respond(&req, Err::<Response, _>(AppError::NotFound)) });
-    routes::all(app.clone()).or(fallback).unify().recover(recover).unify().map(with_security_headers).with(
-        warp::log::custom(|info| {
+    routes::all(app.clone())
+        // body refusals must be answered before the catch-all 404 swallows them
+        .recover(body_rejections)
+        .unify()
+        .or(fallback)
+        .unify()
+        .recover(recover)
+        .unify()
+        .map(with_security_headers)
+        .with(warp::log::custom(|info| {
             tracing::info!(
                 method = %info.method(),
                 path = %info.path(),
@@ -68,8 +76,7 @@ pub fn routes(app: App) -> impl Filter<Extract = (impl Reply,), Error = Infallib
                 latency_ms = info.elapsed().as_secs_f64() * 1000.0,
                 "request"
             );
-        }),
-    )
+        }))
 }
 
 /// Turns a handler's result into the response; errors become pages in the request's language.
@@ -94,6 +101,18 @@ pub fn respond(req: &Req, result: Result<Response, AppError>) -> Response {
             r
         }
     }
+}
+
+/// A form or upload route refused its body: too large, or without a length.
+async fn body_rejections(rej: Rejection) -> Result<Response, Rejection> {
+    let e = if rej.find::<warp::reject::PayloadTooLarge>().is_some() {
+        AppError::TooLarge
+    } else if rej.find::<warp::reject::LengthRequired>().is_some() {
+        AppError::BadRequest("error.bad_form")
+    } else {
+        return Err(rej);
+    };
+    Ok(respond(&Req::fallback(Locale::Es), Err(e)))
 }
 
 /// Rejections warp raises before a handler runs (oversized bodies, wrong methods).

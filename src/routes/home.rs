@@ -14,7 +14,9 @@ use crate::i18n::Locale;
 use crate::views;
 
 pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
-    let lang = warp::get().and(warp::path!("lang" / String)).map(|code: String| set_language(&code));
+    let secure = app.config.cookie_secure;
+    let lang =
+        warp::get().and(warp::path!("lang" / String)).map(move |code: String| set_language(&code, secure));
     let css = warp::get().and(warp::path!("static" / "app.css")).map(stylesheet);
     page(app, root(), home)
         .or(page(app, seg("dashboard"), dashboard))
@@ -41,12 +43,12 @@ async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
 }
 
 /// GET /lang/{es|en}: remembers the language in this browser.
-fn set_language(code: &str) -> Response {
+fn set_language(code: &str, secure: bool) -> Response {
     let Some(l) = Locale::parse(code).filter(|l| l.code() == code) else {
         return redirect("/");
     };
     let mut r = redirect("/");
-    cookies::set(&mut r, LANG_COOKIE, l.code(), Some(365 * 24 * 3600), false);
+    cookies::set(&mut r, LANG_COOKIE, l.code(), Some(365 * 24 * 3600), secure);
     r
 }
 

@@ -1,0 +1,661 @@
+//! The counter: a per-person cart (server-side draft), recording a sale in one transaction,
+//! listing, detail and voiding. Totals are computed here in decimal and checked again by the
+//! database; stock, money and account effects are posted by database triggers.
+
+use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::money::Money;
+use crate::db::tx::Tx;
+use crate::error::{violated_constraint, AppError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Cash,
+    Card,
+    Transfer,
+    Account,
+}
+
+impl Method {
+    pub const ALL: [Method; 4] = [Method::Cash, Method::Card, Method::Transfer, Method::Account];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Method::Cash => "cash",
+            Method::Card => "card",
+            Method::Transfer => "transfer",
+            Method::Account => "account",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.code() == s)
+    }
+}
+
+/// A line's total: quantity × price − discount, by the one rounding rule.
+pub fn line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal {
+    Money::round(quantity * unit_price - discount)
+}
+
+#[derive(Clone, Debug)]
+pub struct CartLine {
+    pub id: i64,
+    pub product_id: i64,
+    pub sku: String,
+    pub name: String,
+    pub unit: String,
+    pub divisible: bool,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub discount: Decimal,
+    pub stock: Decimal,
+    pub track_stock: bool,
+}
+
+impl CartLine {
+    pub fn total(&self) -> Decimal {
+        line_total(self.quantity, self.unit_price, self.discount)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Cart {
+    pub id: i64,
+    pub idempotency_key: Uuid,
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub lines: Vec<CartLine>,
+}
+
+impl Cart {
+    pub fn total(&self) -> Decimal {
+        self.lines.iter().map(CartLine::total).sum()
+    }
+}
+
+/// The person's cart, created empty when they have none.
+pub async fn cart(tx: &Tx<'_>, user_id: i64) -> Result<Cart, AppError> {
+    tx.execute("insert into sale_drafts (user_id) values ($1) on conflict (user_id) do nothing", &[&user_id])
+        .await?;
+    let d = tx
+        .query_one(
+            "select d.id, d.idempotency_key, d.customer_id, c.name
+               from sale_drafts d left join customers c on c.id = d.customer_id where d.user_id = $1",
+            &[&user_id],
+        )
+        .await?;
+    let id: i64 = d.get(0);
+    let rows = tx
+        .query(
+            "select l.id, l.product_id, p.sku, p.name, u.code, u.divisible, l.quantity, l.unit_price, l.discount,
+                    p.stock, p.track_stock
+               from sale_draft_lines l join products p on p.id = l.product_id join units u on u.id = p.unit_id
+              where l.draft_id = $1 order by l.id",
+            &[&id],
+        )
+        .await?;
+    Ok(Cart {
+        id,
+        idempotency_key: d.get(1),
+        customer_id: d.get(2),
+        customer_name: d.get(3),
+        lines: rows
+            .iter()
+            .map(|r| CartLine {
+                id: r.get(0),
+                product_id: r.get(1),
+                sku: r.get(2),
+                name: r.get(3),
+                unit: r.get(4),
+                divisible: r.get(5),
+                quantity: r.get(6),
+                unit_price: r.get(7),
+                discount: r.get(8),
+                stock: r.get(9),
+                track_stock: r.get(10),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub id: i64,
+    pub sku: String,
+    pub barcode: Option<String>,
+    pub name: String,
+    pub price: Decimal,
+    pub stock: Decimal,
+    pub unit: String,
+    pub track_stock: bool,
+}
+
+/// Counter search: an exact barcode or SKU first; then names, ranked by units sold in the last
+/// 30 days.
+pub async fn counter_search(tx: &Tx<'_>, q: &str, limit: i64) -> Result<Vec<Found>, AppError> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let rows = tx
+        .query(
+            "select p.id, p.sku, p.barcode, p.name, p.price, p.stock, u.code, p.track_stock
+               from products p join units u on u.id = p.unit_id
+               left join lateral (
+                    select sum(l.quantity) as sold from sale_lines l join sales s on s.id = l.sale_id
+                     where l.product_id = p.id and s.created_at > now() - interval '30 days'
+               ) recent on true
+              where p.active and (p.barcode = $1 or p.sku = $1 or app.fold(p.name) like app.fold($2))
+              order by (p.barcode = $1 or p.sku = $1) desc, coalesce(recent.sold, 0) desc, app.fold(p.name), p.id
+              limit $3",
+            &[&q, &pattern, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Found {
+            id: r.get(0),
+            sku: r.get(1),
+            barcode: r.get(2),
+            name: r.get(3),
+            price: r.get(4),
+            stock: r.get(5),
+            unit: r.get(6),
+            track_stock: r.get(7),
+        })
+        .collect())
+}
+
+/// The product whose barcode or SKU is exactly `code`, if any (a scanner's Enter adds it at once).
+pub async fn exact_code(tx: &Tx<'_>, code: &str) -> Result<Option<i64>, AppError> {
+    Ok(tx
+        .query_opt(
+            "select id from products where active and (barcode = $1 or sku = $1) limit 1",
+            &[&code.trim()],
+        )
+        .await?
+        .map(|r| r.get(0)))
+}
+
+/// Adds a product to the cart at its current price; adding it again adds one more.
+pub async fn add_to_cart(
+    tx: &Tx<'_>,
+    cart_id: i64,
+    product_id: i64,
+    quantity: Decimal,
+) -> Result<bool, AppError> {
+    let updated = tx
+        .execute(
+            "update sale_draft_lines set quantity = quantity + $3 where draft_id = $1 and product_id = $2",
+            &[&cart_id, &product_id, &quantity],
+        )
+        .await?;
+    if updated > 0 {
+        return Ok(true);
+    }
+    let n = tx
+        .execute(
+            "insert into sale_draft_lines (draft_id, product_id, quantity, unit_price)
+             select $1, p.id, $3, p.price from products p where p.id = $2 and p.active",
+            &[&cart_id, &product_id, &quantity],
+        )
+        .await?;
+    touch(tx, cart_id).await?;
+    Ok(n == 1)
+}
+
+async fn touch(tx: &Tx<'_>, cart_id: i64) -> Result<(), AppError> {
+    tx.execute("update sale_drafts set updated_at = now() where id = $1", &[&cart_id]).await?;
+    Ok(())
+}
+
+pub async fn update_line(
+    tx: &Tx<'_>,
+    cart_id: i64,
+    line_id: i64,
+    quantity: Decimal,
+    unit_price: Decimal,
+    discount: Decimal,
+) -> Result<bool, AppError> {
+    let n = tx
+        .execute(
+            "update sale_draft_lines set quantity = $3, unit_price = $4, discount = $5 where id = $2 and draft_id = $1",
+            &[&cart_id, &line_id, &quantity, &unit_price, &discount],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+pub async fn remove_line(tx: &Tx<'_>, cart_id: i64, line_id: i64) -> Result<bool, AppError> {
+    Ok(tx
+        .execute("delete from sale_draft_lines where id = $2 and draft_id = $1", &[&cart_id, &line_id])
+        .await?
+        == 1)
+}
+
+pub async fn set_customer(tx: &Tx<'_>, cart_id: i64, customer_id: Option<i64>) -> Result<bool, AppError> {
+    if let Some(c) = customer_id {
+        let ok = tx.query_opt("select 1 from customers where id = $1 and active", &[&c]).await?.is_some();
+        if !ok {
+            return Ok(false);
+        }
+    }
+    tx.execute(
+        "update sale_drafts set customer_id = $2, updated_at = now() where id = $1",
+        &[&cart_id, &customer_id],
+    )
+    .await?;
+    Ok(true)
+}
+
+pub async fn clear_cart(tx: &Tx<'_>, cart_id: i64) -> Result<(), AppError> {
+    tx.execute("delete from sale_draft_lines where draft_id = $1", &[&cart_id]).await?;
+    tx.execute(
+        "update sale_drafts set customer_id = null, idempotency_key = gen_random_uuid(), updated_at = now() where id = $1",
+        &[&cart_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One line of a sale to record.
+#[derive(Clone, Debug)]
+pub struct LineInput {
+    pub product_id: i64,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub discount: Decimal,
+}
+
+#[derive(Clone, Debug)]
+pub struct SaleInput {
+    pub idempotency_key: Uuid,
+    /// None: the final consumer.
+    pub customer_id: Option<i64>,
+    pub lines: Vec<LineInput>,
+    /// What was handed over, per method (cash may exceed what it must cover: change).
+    pub payments: Vec<(Method, Decimal)>,
+    pub quote_id: Option<i64>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SaleRefusal {
+    Empty,
+    /// A line's discount is larger than its amount.
+    DiscountTooLarge {
+        position: usize,
+    },
+    /// Payments do not cover the total.
+    Underpaid {
+        missing: Decimal,
+    },
+    /// Only cash gives change: non-cash payments exceed the total.
+    Overpaid,
+    /// On account needs a real customer.
+    AccountNeedsCustomer,
+    /// Not enough stock for this line.
+    NotEnoughStock {
+        product_id: i64,
+        description: String,
+        available: Decimal,
+    },
+    UnknownCustomer,
+    UnknownProduct,
+}
+
+#[derive(Debug)]
+pub struct Recorded {
+    pub sale_id: i64,
+    /// The key had already been used: this is the sale recorded then (a double click, a retry).
+    pub replayed: bool,
+    pub change: Decimal,
+}
+
+/// What a set of payments settles: the amount each method covers, what was handed over, change.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Settlement {
+    pub applied: Vec<(Method, Decimal)>,
+    pub tendered: Decimal,
+    pub change: Decimal,
+}
+
+/// Works out what each payment method covers and the change (only cash gives change).
+pub fn settle(total: Decimal, payments: &[(Method, Decimal)]) -> Result<Settlement, SaleRefusal> {
+    let tendered: Decimal = payments.iter().map(|(_, a)| *a).sum();
+    if tendered < total {
+        return Err(SaleRefusal::Underpaid { missing: total - tendered });
+    }
+    let non_cash: Decimal = payments.iter().filter(|(m, _)| *m != Method::Cash).map(|(_, a)| *a).sum();
+    if non_cash > total {
+        return Err(SaleRefusal::Overpaid);
+    }
+    let change = tendered - total;
+    let mut applied: Vec<(Method, Decimal)> = Vec::new();
+    for (m, a) in payments {
+        let amount = if *m == Method::Cash { *a - change.min(*a) } else { *a };
+        if amount > Decimal::ZERO {
+            match applied.iter_mut().find(|(x, _)| x == m) {
+                Some((_, sum)) => *sum += amount,
+                None => applied.push((*m, amount)),
+            }
+        }
+    }
+    // change comes out of cash only; if cash is smaller than the change, refuse
+    let cash: Decimal = payments.iter().filter(|(m, _)| *m == Method::Cash).map(|(_, a)| *a).sum();
+    if change > cash {
+        return Err(SaleRefusal::Overpaid);
+    }
+    Ok(Settlement { applied, tendered, change })
+}
+
+/// Records a sale in the caller's transaction: sale, lines (stock moves by trigger, products locked
+/// in id order so concurrent sales cannot deadlock), payments (money ledger or customer account by
+/// trigger). A repeated idempotency key returns the sale recorded the first time. On a refusal the
+/// caller must roll back.
+pub async fn record_sale(
+    tx: &Tx<'_>,
+    user_id: i64,
+    input: &SaleInput,
+) -> Result<Result<Recorded, SaleRefusal>, AppError> {
+    if let Some(existing) = tx
+        .query_opt("select id, change from sales where idempotency_key = $1", &[&input.idempotency_key])
+        .await?
+    {
+        return Ok(Ok(Recorded { sale_id: existing.get(0), replayed: true, change: existing.get(1) }));
+    }
+    if input.lines.is_empty() {
+        return Ok(Err(SaleRefusal::Empty));
+    }
+    let mut total = Decimal::ZERO;
+    for (i, l) in input.lines.iter().enumerate() {
+        let t = line_total(l.quantity, l.unit_price, l.discount);
+        if t < Decimal::ZERO {
+            return Ok(Err(SaleRefusal::DiscountTooLarge { position: i + 1 }));
+        }
+        total += t;
+    }
+    let Settlement { applied, tendered, change } = match settle(total, &input.payments) {
+        Ok(x) => x,
+        Err(r) => return Ok(Err(r)),
+    };
+    let customer_id = match input.customer_id {
+        Some(c) => c,
+        None => tx.query_one("select id from customers where is_final_consumer", &[]).await?.get(0),
+    };
+    let final_consumer: Option<bool> = tx
+        .query_opt("select is_final_consumer from customers where id = $1 and active", &[&customer_id])
+        .await?
+        .map(|r| r.get(0));
+    match final_consumer {
+        None => return Ok(Err(SaleRefusal::UnknownCustomer)),
+        Some(true) if applied.iter().any(|(m, _)| *m == Method::Account) => {
+            return Ok(Err(SaleRefusal::AccountNeedsCustomer))
+        }
+        _ => {}
+    }
+    // a concurrent request with the same key waits here for the first to commit, then conflicts
+    let inserted = tx
+        .query_opt(
+            "insert into sales (idempotency_key, customer_id, user_id, total, tendered, change, quote_id)
+             values ($1, $2, $3, $4, $5, $6, $7) on conflict (idempotency_key) do nothing returning id",
+            &[&input.idempotency_key, &customer_id, &user_id, &total, &tendered, &change, &input.quote_id],
+        )
+        .await?;
+    let Some(row) = inserted else {
+        let existing = tx
+            .query_one("select id, change from sales where idempotency_key = $1", &[&input.idempotency_key])
+            .await?;
+        return Ok(Ok(Recorded { sale_id: existing.get(0), replayed: true, change: existing.get(1) }));
+    };
+    let sale_id: i64 = row.get(0);
+    let mut order: Vec<(usize, &LineInput)> = input.lines.iter().enumerate().collect();
+    order.sort_by_key(|(_, l)| l.product_id);
+    let stmt = tx
+        .prepare(
+            "insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .await?;
+    for (i, l) in order {
+        let position = (i + 1) as i32;
+        let t = line_total(l.quantity, l.unit_price, l.discount);
+        let r = tx
+            .execute(
+                &stmt,
+                &[
+                    &sale_id,
+                    &position,
+                    &l.product_id,
+                    &l.description,
+                    &l.quantity,
+                    &l.unit_price,
+                    &l.discount,
+                    &t,
+                ],
+            )
+            .await;
+        if let Err(e) = r {
+            return match violated_constraint(&e) {
+                Some("stock_not_negative") => {
+                    let available = e
+                        .as_db_error()
+                        .and_then(|d| d.detail())
+                        .and_then(|d| d.parse().ok())
+                        .unwrap_or_default();
+                    Ok(Err(SaleRefusal::NotEnoughStock {
+                        product_id: l.product_id,
+                        description: l.description.clone(),
+                        available,
+                    }))
+                }
+                Some("sale_lines_product_id_fkey") | Some("stock_movements_product_id_fkey") => {
+                    Ok(Err(SaleRefusal::UnknownProduct))
+                }
+                _ => Err(e.into()),
+            };
+        }
+    }
+    let pay = tx.prepare("insert into sale_payments (sale_id, method, amount) values ($1, $2, $3)").await?;
+    for (m, a) in &applied {
+        tx.execute(&pay, &[&sale_id, &m.code(), a]).await?;
+    }
+    Ok(Ok(Recorded { sale_id, replayed: false, change }))
+}
+
+#[derive(Clone, Debug)]
+pub struct SaleRow {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub customer: String,
+    pub seller: Option<String>,
+    pub total: Decimal,
+    pub status: String,
+    pub lines: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SaleFilter {
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub customer_id: Option<i64>,
+    pub status: Option<String>,
+    pub page: i64,
+}
+
+pub const SALES_PAGE: i64 = 50;
+
+/// Sales, newest first, with dates in the shop's time zone.
+pub async fn list_sales(tx: &Tx<'_>, f: &SaleFilter) -> Result<(Vec<SaleRow>, bool), AppError> {
+    let offset = f.page.max(0) * SALES_PAGE;
+    let rows = tx
+        .query(
+            "with tz as (select time_zone from settings)
+             select s.id, s.created_at at time zone tz.time_zone, c.name, u.display_name, s.total, s.status,
+                    (select count(*) from sale_lines l where l.sale_id = s.id)
+               from sales s cross join tz join customers c on c.id = s.customer_id
+               left join app.users u on u.id = s.user_id
+              where ($1::date is null or s.created_at >= ($1::date::timestamp at time zone tz.time_zone))
+                and ($2::date is null or s.created_at < (($2::date + 1)::timestamp at time zone tz.time_zone))
+                and ($3::bigint is null or s.customer_id = $3)
+                and ($4::text is null or s.status = $4)
+              order by s.id desc limit $5 offset $6",
+            &[&f.from, &f.to, &f.customer_id, &f.status, &(SALES_PAGE + 1), &offset],
+        )
+        .await?;
+    let mut items: Vec<SaleRow> = rows
+        .iter()
+        .map(|r| SaleRow {
+            id: r.get(0),
+            created_at: r.get(1),
+            customer: r.get(2),
+            seller: r.get(3),
+            total: r.get(4),
+            status: r.get(5),
+            lines: r.get(6),
+        })
+        .collect();
+    let more = items.len() as i64 > SALES_PAGE;
+    items.truncate(SALES_PAGE as usize);
+    Ok((items, more))
+}
+
+#[derive(Clone, Debug)]
+pub struct SaleLineView {
+    pub description: String,
+    pub sku: String,
+    pub quantity: Decimal,
+    pub unit_price: Decimal,
+    pub discount: Decimal,
+    pub total: Decimal,
+}
+
+#[derive(Clone, Debug)]
+pub struct SaleDetail {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub customer_id: i64,
+    pub customer: String,
+    pub seller: Option<String>,
+    pub status: String,
+    pub total: Decimal,
+    pub tendered: Decimal,
+    pub change: Decimal,
+    pub void_reason: Option<String>,
+    pub voided_at: Option<NaiveDateTime>,
+    pub lines: Vec<SaleLineView>,
+    pub payments: Vec<(String, Decimal)>,
+    pub receipt_header: String,
+    pub receipt_footer: String,
+}
+
+pub async fn sale_detail(tx: &Tx<'_>, id: i64) -> Result<Option<SaleDetail>, AppError> {
+    let Some(s) = tx
+        .query_opt(
+            "select s.id, s.created_at at time zone st.time_zone, s.customer_id, c.name, u.display_name, s.status, s.total,
+                    s.tendered, s.change, s.void_reason, s.voided_at at time zone st.time_zone, st.receipt_header,
+                    st.receipt_footer
+               from sales s cross join settings st join customers c on c.id = s.customer_id
+               left join app.users u on u.id = s.user_id
+              where s.id = $1",
+            &[&id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let lines = tx
+        .query(
+            "select l.description, p.sku, l.quantity, l.unit_price, l.discount, l.total
+               from sale_lines l join products p on p.id = l.product_id where l.sale_id = $1 order by l.position",
+            &[&id],
+        )
+        .await?
+        .iter()
+        .map(|r| SaleLineView {
+            description: r.get(0),
+            sku: r.get(1),
+            quantity: r.get(2),
+            unit_price: r.get(3),
+            discount: r.get(4),
+            total: r.get(5),
+        })
+        .collect();
+    let payments = tx
+        .query("select method, amount from sale_payments where sale_id = $1 order by id", &[&id])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    Ok(Some(SaleDetail {
+        id: s.get(0),
+        created_at: s.get(1),
+        customer_id: s.get(2),
+        customer: s.get(3),
+        seller: s.get(4),
+        status: s.get(5),
+        total: s.get(6),
+        tendered: s.get(7),
+        change: s.get(8),
+        void_reason: s.get(9),
+        voided_at: s.get(10),
+        lines,
+        payments,
+        receipt_header: s.get(11),
+        receipt_footer: s.get(12),
+    }))
+}
+
+/// Voids a completed sale (owner/admin; the database refuses anyone else). Returns false when it
+/// was not a completed sale.
+pub async fn void_sale(tx: &Tx<'_>, id: i64, reason: &str) -> Result<bool, AppError> {
+    let r = tx
+        .execute(
+            "update sales set status = 'voided', void_reason = $2 where id = $1 and status = 'completed'",
+            &[&id, &reason],
+        )
+        .await;
+    match r {
+        Ok(n) => Ok(n == 1),
+        Err(e) if violated_constraint(&e) == Some("sales_void_once") => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).expect("decimal")
+    }
+
+    #[test]
+    fn line_totals_round_half_away_from_zero() {
+        assert_eq!(line_total(d("3"), d("0.335"), d("0")), d("1.01"));
+        assert_eq!(line_total(d("1.5"), d("10.01"), d("0")), d("15.02"));
+        assert_eq!(line_total(d("2"), d("100"), d("15.50")), d("184.50"));
+    }
+
+    #[test]
+    fn change_comes_only_from_cash() {
+        let s = settle(d("800"), &[(Method::Cash, d("1000"))]).expect("ok");
+        assert_eq!(
+            s,
+            Settlement { applied: vec![(Method::Cash, d("800"))], tendered: d("1000"), change: d("200") }
+        );
+        let s = settle(d("800"), &[(Method::Card, d("500")), (Method::Cash, d("400"))]).expect("ok");
+        assert_eq!(s.applied, vec![(Method::Card, d("500")), (Method::Cash, d("300"))]);
+        assert_eq!(s.change, d("100"));
+        assert_eq!(settle(d("800"), &[(Method::Card, d("900"))]), Err(SaleRefusal::Overpaid));
+        assert_eq!(
+            settle(d("800"), &[(Method::Cash, d("700"))]),
+            Err(SaleRefusal::Underpaid { missing: d("100") })
+        );
+    }
+}
