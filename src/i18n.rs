@@ -138,6 +138,10 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("error.back_home", "Back to the start", "Volver al inicio"),
     ("nav.products", "Products", "Productos"),
+    ("nav.pos", "Sell", "Vender"),
+    ("nav.sales", "Sales", "Ventas"),
+    ("nav.quotes", "Quotes", "Presupuestos"),
+    ("nav.customers", "Customers", "Clientes"),
     ("nav.low_stock", "Low stock", "Stock bajo"),
     ("nav.stocktake", "Stocktake", "Inventario"),
     ("nav.categories", "Categories", "Categorías"),
@@ -298,9 +302,14 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("error.image_missing", "Choose an image file.", "Elija un archivo de imagen."),
 ];
 
+/// Every module's texts: this file's, plus the tables kept beside their views.
+const ALL_TEXTS: &[&[(&str, &str, &str)]] =
+    &[TEXTS, crate::views::sales::TEXTS, crate::views::customers::TEXTS, crate::views::quotes::TEXTS];
+
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
-    TABLE.get_or_init(|| TEXTS.iter().map(|(k, en, es)| (*k, (*en, *es))).collect())
+    TABLE
+        .get_or_init(|| ALL_TEXTS.iter().flat_map(|t| t.iter()).map(|(k, en, es)| (*k, (*en, *es))).collect())
 }
 
 /// The text for `key`; the key itself when missing (a test keeps that from shipping).
@@ -349,7 +358,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (k, en, es) in TEXTS {
+        for (k, en, es) in ALL_TEXTS.iter().flat_map(|t| t.iter()) {
             assert!(seen.insert(k), "duplicate key {k}");
             assert!(!en.is_empty() && !es.is_empty(), "empty text for {k}");
         }

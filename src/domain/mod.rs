@@ -3,9 +3,11 @@
 pub mod auth;
 pub mod catalog;
 pub mod csv_io;
+pub mod customers;
 pub mod images;
 pub mod member;
 pub mod money;
+pub mod quotes;
 pub mod sales;
 pub mod shop;
 pub mod stock;

@@ -76,17 +76,25 @@ impl Cart {
     }
 }
 
-/// The person's cart, created empty when they have none.
+/// The person's cart, created empty when they have none (write transactions).
 pub async fn cart(tx: &Tx<'_>, user_id: i64) -> Result<Cart, AppError> {
     tx.execute("insert into sale_drafts (user_id) values ($1) on conflict (user_id) do nothing", &[&user_id])
         .await?;
-    let d = tx
-        .query_one(
+    current_cart(tx, user_id).await?.ok_or_else(|| AppError::Internal("cart vanished".into()))
+}
+
+/// The person's cart if they have one (read-only).
+pub async fn current_cart(tx: &Tx<'_>, user_id: i64) -> Result<Option<Cart>, AppError> {
+    let Some(d) = tx
+        .query_opt(
             "select d.id, d.idempotency_key, d.customer_id, c.name
                from sale_drafts d left join customers c on c.id = d.customer_id where d.user_id = $1",
             &[&user_id],
         )
-        .await?;
+        .await?
+    else {
+        return Ok(None);
+    };
     let id: i64 = d.get(0);
     let rows = tx
         .query(
@@ -97,7 +105,7 @@ pub async fn cart(tx: &Tx<'_>, user_id: i64) -> Result<Cart, AppError> {
             &[&id],
         )
         .await?;
-    Ok(Cart {
+    Ok(Some(Cart {
         id,
         idempotency_key: d.get(1),
         customer_id: d.get(2),
@@ -118,7 +126,7 @@ pub async fn cart(tx: &Tx<'_>, user_id: i64) -> Result<Cart, AppError> {
                 track_stock: r.get(10),
             })
             .collect(),
-    })
+    }))
 }
 
 #[derive(Clone, Debug)]

@@ -41,6 +41,8 @@ const FLASH_KEYS: &[&str] = &[
     "flash.stocktake_posted",
     "flash.missing_noted",
     "flash.imported",
+    "flash.sale_recorded",
+    "flash.sale_voided",
 ];
 
 /// Extracts a `Req` from the request headers.

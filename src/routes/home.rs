@@ -18,12 +18,15 @@ pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
     let lang =
         warp::get().and(warp::path!("lang" / String)).map(move |code: String| set_language(&code, secure));
     let css = warp::get().and(warp::path!("static" / "app.css")).map(stylesheet);
+    let js = warp::get().and(warp::path!("static" / "app.js")).map(script);
     page(app, root(), home)
         .or(page(app, seg("dashboard"), dashboard))
         .unify()
         .or(lang)
         .unify()
         .or(css)
+        .unify()
+        .or(js)
         .unify()
         .boxed()
 }
@@ -56,6 +59,14 @@ fn set_language(code: &str, secure: bool) -> Response {
 fn stylesheet() -> Response {
     let mut r = include_str!("../../static/app.css").into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}
+
+/// GET /static/app.js
+fn script() -> Response {
+    let mut r = include_str!("../../static/app.js").into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
     r
 }

@@ -3,9 +3,12 @@
 
 mod auth;
 mod catalog;
+mod customers;
 mod health;
 mod home;
 mod imports;
+mod quotes;
+mod sales;
 mod shops;
 mod stock;
 
@@ -30,6 +33,12 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(catalog::routes(&app))
         .unify()
         .or(stock::routes(&app))
+        .unify()
+        .or(sales::routes(&app))
+        .unify()
+        .or(customers::routes(&app))
+        .unify()
+        .or(quotes::routes(&app))
         .unify()
         .or(health::routes(&app))
         .unify()

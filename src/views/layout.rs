@@ -23,6 +23,10 @@ struct NavItem {
 
 const NAV: &[NavItem] = &[
     NavItem { href: "/dashboard", key: "nav.dashboard", needs: None },
+    NavItem { href: "/pos", key: "nav.pos", needs: Some(Permission::RegisterSales) },
+    NavItem { href: "/sales", key: "nav.sales", needs: Some(Permission::RegisterSales) },
+    NavItem { href: "/quotes", key: "nav.quotes", needs: Some(Permission::CreateQuotes) },
+    NavItem { href: "/customers", key: "nav.customers", needs: Some(Permission::RegisterSales) },
     NavItem { href: "/products", key: "nav.products", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/stock/low", key: "nav.low_stock", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/stocktake", key: "nav.stocktake", needs: Some(Permission::ManageCatalog) },
@@ -54,6 +58,7 @@ pub fn page(p: &Page, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (t(l, "app.name")) }
                 link rel="stylesheet" href="/static/app.css";
+                script src="/static/app.js" defer {}
             }
             body {
                 header.top {
@@ -197,4 +202,12 @@ impl InputAttrs {
 /// Hidden CSRF field for a form.
 pub fn csrf(p: &Page) -> Markup {
     html! { input type="hidden" name="csrf" value=(p.csrf); }
+}
+
+/// A date and time in the locale's order (the value is already in the shop's time zone).
+pub fn format_datetime(dt: chrono::NaiveDateTime, l: Locale) -> String {
+    match l {
+        Locale::Es => dt.format("%d/%m/%Y %H:%M").to_string(),
+        Locale::En => dt.format("%Y-%m-%d %H:%M").to_string(),
+    }
 }

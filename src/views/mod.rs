@@ -3,10 +3,13 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod customers;
 pub mod dashboard;
 pub mod errors;
 pub mod imports;
 pub mod layout;
+pub mod quotes;
+pub mod sales;
 pub mod shops;
 pub mod stock;
 
