@@ -39,7 +39,8 @@ pub async fn run(config: &Config) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     }
-    seed_catalog(&tx, tenant_id).await.map_err(|e| format!("demo catalog: {e}"))?;
+    seed_catalog(&tx, tenant_id).await.map_err(|e| format!("demo catalog: {}", crate::db::describe(&e)))?;
+    seed_sales(&tx, tenant_id).await.map_err(|e| format!("demo sales: {}", crate::db::describe(&e)))?;
     tx.commit().await.map_err(|e| e.to_string())?;
     println!("Demo shop ready (slug {DEMO_SLUG}). Log in with any of:");
     for (email, _, role) in people {
@@ -217,5 +218,126 @@ async fn seed_catalog(
         &[],
     )
     .await?;
+    Ok(())
+}
+
+/// Customers and two weeks of counter sales for the demo shop (only when it has no sales yet).
+/// Deterministic, and recorded through the same tables and triggers as real sales.
+async fn seed_sales(
+    tx: &tokio_postgres::Transaction<'_>,
+    tenant_id: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let q = crate::db::roles::quote_ident(&format!("tenant_{tenant_id}"));
+    let count: i64 = tx.query_one(&format!("select count(*) from {q}.sales"), &[]).await?.get(0);
+    if count > 0 {
+        return Ok(());
+    }
+    let staff: i64 =
+        tx.query_one("select id from app.users where email = 'staff@demo.test'", &[]).await?.get(0);
+    tx.execute("select set_config('app.user_id', $1, true)", &[&staff.to_string()]).await?;
+    let customers = [
+        ("Marta Giménez", "27-28123456-4", "11 4567-8901"),
+        ("Club Atlético Unión", "30-71234567-8", "11 4444-1212"),
+        ("Jorge Pereyra", "", "11 5555-0101"),
+    ];
+    let mut customer_ids = Vec::new();
+    for (name, tax, phone) in customers {
+        let id: i64 = tx
+            .query_one(
+                &format!("insert into {q}.customers (name, tax_id, phone) values ($1, $2, $3) returning id"),
+                &[&name, &tax, &phone],
+            )
+            .await?
+            .get(0);
+        customer_ids.push(id);
+    }
+    tx.execute(
+        &format!(
+            "insert into {q}.customer_ledger (customer_id, kind, amount, note) values ($1, 'opening', 12500, 'Saldo anterior')"
+        ),
+        &[&customer_ids[0]],
+    )
+    .await?;
+    let products: Vec<(i64, String, rust_decimal::Decimal)> = tx
+        .query(
+            &format!(
+                "select id, name, price from {q}.products where track_stock and stock >= 10 order by id"
+            ),
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let mut left: std::collections::HashMap<i64, rust_decimal::Decimal> = tx
+        .query(&format!("select id, stock from {q}.products"), &[])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    if products.is_empty() {
+        return Ok(());
+    }
+    let final_consumer: i64 =
+        tx.query_one(&format!("select id from {q}.customers where is_final_consumer"), &[]).await?.get(0);
+    let mut seed: u64 = 42;
+    let mut next = move |n: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    for i in 0..40 {
+        let days_ago = 14 - (i * 14 / 40) as i32;
+        let hour = 9 + next(10) as i32;
+        let mut lines: Vec<(i64, String, rust_decimal::Decimal)> = Vec::new();
+        for _ in 0..(1 + next(3)) {
+            let p = &products[next(products.len())];
+            let stock = left.entry(p.0).or_default();
+            if !lines.iter().any(|l| l.0 == p.0) && *stock >= rust_decimal::Decimal::ONE {
+                *stock -= rust_decimal::Decimal::ONE;
+                lines.push(p.clone());
+            }
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        lines.sort_by_key(|l| l.0);
+        let total: rust_decimal::Decimal = lines.iter().map(|l| l.2).sum();
+        let on_account = i == 37;
+        let customer = if on_account { customer_ids[1] } else { final_consumer };
+        let sale: i64 = tx
+            .query_one(
+                &format!(
+                    "insert into {q}.sales (idempotency_key, customer_id, user_id, total, tendered, change, created_at)
+                     values (gen_random_uuid(), $1, $2, $3, $3, 0,
+                             date_trunc('day', now()) - make_interval(days => $4) + make_interval(hours => $5))
+                     returning id"
+                ),
+                &[&customer, &staff, &total, &days_ago, &hour],
+            )
+            .await?
+            .get(0);
+        for (pos, (pid, name, price)) in lines.iter().enumerate() {
+            tx.execute(
+                &format!(
+                    "insert into {q}.sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
+                     values ($1, $2, $3, $4, 1, $5, 0, $5)"
+                ),
+                &[&sale, &((pos + 1) as i32), pid, name, price],
+            )
+            .await?;
+        }
+        let method = if on_account {
+            "account"
+        } else if next(3) == 0 {
+            "card"
+        } else {
+            "cash"
+        };
+        tx.execute(
+            &format!("insert into {q}.sale_payments (sale_id, method, amount) values ($1, $2, $3)"),
+            &[&sale, &method, &total],
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -19,12 +19,24 @@ pub enum DbError {
     BadUrl(String),
     #[error("cannot reach the database: {0}")]
     Connect(#[source] tokio_postgres::Error),
-    #[error(transparent)]
+    #[error("{}", describe(.0))]
     Pg(#[from] tokio_postgres::Error),
     #[error("connection pool: {0}")]
     Pool(String),
     #[error("{0}")]
     Other(String),
+}
+
+/// The server's own message (and detail) of a database error; `Display` of the driver's error
+/// says only "db error".
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => match d.detail() {
+            Some(detail) => format!("{} ({}): {detail}", d.message(), d.code().code()),
+            None => format!("{} ({})", d.message(), d.code().code()),
+        },
+        None => e.to_string(),
+    }
 }
 
 pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, DbError> {
