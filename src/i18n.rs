@@ -91,6 +91,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("dashboard.title", "Dashboard", "Inicio"),
     ("dashboard.welcome", "Welcome, {name}.", "Hola, {name}."),
     ("dashboard.your_role", "Your role in this shop", "Su rol en este negocio"),
+    ("dashboard.income", "Income today", "Ingresos de hoy"),
+    ("dashboard.expenses", "Expenses today", "Egresos de hoy"),
+    ("dashboard.balance", "Balance today", "Saldo de hoy"),
+    ("dashboard.active_products", "Active products", "Productos activos"),
+    ("dashboard.nothing_low", "Nothing below its minimum.", "Nada por debajo del mínimo."),
+    ("dashboard.latest_sales", "Latest sales", "Últimas ventas"),
     ("dashboard.no_shop", "You do not belong to any shop yet.", "Todavía no pertenece a ningún negocio."),
     (
         "dashboard.suspended",

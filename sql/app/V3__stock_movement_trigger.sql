@@ -30,7 +30,9 @@ begin
         end if;
     end if;
     execute format('select allow_negative_stock from %I.settings', tg_table_schema) into v_allow_negative;
-    if v_stock + new.quantity < 0 and not coalesce(v_allow_negative, false) then
+    -- only a movement that lowers stock can be refused: a purchase, return or count must always
+    -- be able to bring a negative stock back up
+    if new.quantity < 0 and v_stock + new.quantity < 0 and not coalesce(v_allow_negative, false) then
         raise exception 'stock of product % would go below zero (available %)', new.product_id, v_stock
             using errcode = 'check_violation', constraint = 'stock_not_negative',
                   detail = v_stock::text;

@@ -2,13 +2,14 @@
 -- (staff included) moves stock and money only through these paths, never by writing the ledgers
 -- or products directly. Every statement names the shop's schema from TG_TABLE_SCHEMA.
 
--- The final-consumer customer cannot be deleted nor lose its mark.
+-- The final-consumer customer cannot be deleted, lose its mark, or be deactivated (the counter
+-- sells to it by default).
 create function app_private.keep_final_consumer() returns trigger
     language plpgsql
     set search_path = pg_catalog, pg_temp
     as $$
 begin
-    if old.is_final_consumer then
+    if old.is_final_consumer and (tg_op = 'DELETE' or not new.is_final_consumer or not new.active) then
         raise exception 'the final consumer customer cannot be removed' using errcode = 'check_violation',
             constraint = 'customers_final_consumer_kept';
     end if;

@@ -21,7 +21,7 @@ create table customers (
 create unique index customers_final_consumer_key on customers (is_final_consumer) where is_final_consumer;
 create index customers_name_trgm_idx on customers using gin (app.fold(name) ext.gin_trgm_ops);
 insert into customers (name, is_final_consumer) values ('Consumidor final', true);
-create trigger customers_keep_final_consumer before delete or update of is_final_consumer on customers
+create trigger customers_keep_final_consumer before delete or update of is_final_consumer, active on customers
     for each row execute function app_private.keep_final_consumer();
 
 create table customer_ledger (

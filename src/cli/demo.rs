@@ -286,7 +286,7 @@ async fn seed_sales(
         ((seed >> 33) as usize) % n
     };
     for i in 0..40 {
-        let days_ago = 14 - (i * 14 / 40) as i32;
+        let days_ago: i32 = 14 - (i * 14 / 40);
         let hour = 9 + next(10) as i32;
         let mut lines: Vec<(i64, String, rust_decimal::Decimal)> = Vec::new();
         for _ in 0..(1 + next(3)) {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod catalog;
 pub mod csv_io;
 pub mod customers;
+pub mod dashboard;
 pub mod images;
 pub mod member;
 pub mod money;

@@ -7,6 +7,8 @@ use warp::{Filter, Reply};
 
 use super::{page, root, seg};
 use crate::db::tx::Access;
+use crate::domain::dashboard;
+use crate::domain::member::Permission;
 use crate::error::AppError;
 use crate::http::cookies::{self, LANG_COOKIE};
 use crate::http::{html, redirect, App, Req};
@@ -40,9 +42,13 @@ async fn home(_app: App, req: Req) -> Result<Response, AppError> {
 async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.signed_in(&mut conn, Access::ReadOnly).await?;
+    let data = match &ctx.shop {
+        Some(shop) if shop.active => Some(dashboard::load(&tx, shop.role.can(Permission::ViewMoney)).await?),
+        _ => None,
+    };
     tx.commit().await?;
     let p = super::auth::page_for(&req, Some(&ctx));
-    Ok(super::auth::finish(&req, html(views::dashboard::render(&p, &ctx)), None))
+    Ok(super::auth::finish(&req, html(views::dashboard::render(&p, &ctx, data.as_ref())), None))
 }
 
 /// GET /lang/{es|en}: remembers the language in this browser.

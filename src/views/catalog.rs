@@ -227,6 +227,7 @@ pub fn detail(p: &Page, v: &DetailView) -> Markup {
                 h1 { (pr.name) @if !pr.active { " " span.tag { (t(l, "filter.inactive")) } } }
                 @if v.can_manage { a.button href={ "/products/" (pr.id) "/edit" } { (t(l, "action.edit")) } }
             }
+            @if let Some(err) = e("product") { p.error.form-error role="alert" { (t_dyn(l, err)) } }
             section.card.product {
                 @if pr.has_image {
                     a href={ "/products/" (pr.id) "/image" } {
