@@ -190,7 +190,24 @@ fn mapped() -> Vec<(&'static str, Vec<Probe>)> {
         ),
         (
             "void a sale / record a return",
-            vec![probe("sales", "UPDATE", "update {s}.sales set status = 'voided', void_reason = 'error' where id = {sale}")],
+            vec![
+                probe("sales", "UPDATE", "update {s}.sales set status = 'voided', void_reason = 'error' where id = {sale}"),
+                probe(
+                    "sale_returns",
+                    "INSERT",
+                    "insert into {s}.sale_returns (sale_id, method, reason) values ({sale}, 'cash', 'roto')",
+                ),
+                Probe {
+                    // the return trigger (BEFORE INSERT, as the schema owner under the caller's
+                    // context) finds no such return or line in another shop: 23503, nothing moves
+                    cross: Some(Expect::Code("23503")),
+                    ..probe(
+                        "sale_return_lines",
+                        "INSERT",
+                        "insert into {s}.sale_return_lines (return_id, sale_line_id, quantity) values ({ret}, {sl}, 1)",
+                    )
+                },
+            ],
         ),
         (
             "view balance, money ledger, reports",
@@ -439,6 +456,14 @@ fn invariants() -> Vec<(&'static str, Probe, [Expect; 3])> {
         ("sale lines: no DELETE", probe("sale_lines", "DELETE", "delete from {s}.sale_lines"), all_denied),
         ("sale payments: no DELETE", probe("sale_payments", "DELETE", "delete from {s}.sale_payments"), all_denied),
         ("sales: no DELETE", probe("sales", "DELETE", "delete from {s}.sales"), all_denied),
+        ("members see returns", probe("sale_returns", "SELECT", "select * from {s}.sale_returns where id = {ret}"), all_one),
+        (
+            "members see returned lines",
+            probe("sale_return_lines", "SELECT", "select * from {s}.sale_return_lines where return_id = {ret} limit 1"),
+            all_one,
+        ),
+        ("returns: no UPDATE", probe("sale_returns", "UPDATE", "update {s}.sale_returns set reason = 'x'"), all_denied),
+        ("returned lines: no DELETE", probe("sale_return_lines", "DELETE", "delete from {s}.sale_return_lines"), all_denied),
         (
             "staff cannot mark a quote converted",
             probe("quotes", "UPDATE", "update {s}.quotes set status = 'converted' where id = {q}"),
@@ -562,22 +587,34 @@ async fn shop(db: &TestDb, name: &str, outsider: i64) -> Shop {
         &tx,
         &format!(
             "insert into {s}.sales (idempotency_key, customer_id, user_id, total, tendered, change)
-             values (gen_random_uuid(), {cust}, {owner}, 10, 10, 0) returning id",
+             values (gen_random_uuid(), {cust}, {owner}, 20, 20, 0) returning id",
             owner = actors[0]
         ),
     )
     .await;
-    tx.execute(
+    let sl = id(
+        &tx,
         &format!(
             "insert into {s}.sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
-             values ({sale}, 1, {p}, 'Agua', 1, 10, 0, 10)"
+             values ({sale}, 1, {p}, 'Agua', 2, 10, 0, 20) returning id"
         ),
+    )
+    .await;
+    tx.execute(
+        &format!("insert into {s}.sale_payments (sale_id, method, amount) values ({sale}, 'cash', 20)"),
         &[],
     )
     .await
     .unwrap();
+    let ret = id(
+        &tx,
+        &format!("insert into {s}.sale_returns (sale_id, method, reason) values ({sale}, 'cash', 'fallado') returning id"),
+    )
+    .await;
     tx.execute(
-        &format!("insert into {s}.sale_payments (sale_id, method, amount) values ({sale}, 'cash', 10)"),
+        &format!(
+            "insert into {s}.sale_return_lines (return_id, sale_line_id, quantity) values ({ret}, {sl}, 1)"
+        ),
         &[],
     )
     .await
@@ -630,6 +667,8 @@ async fn shop(db: &TestDb, name: &str, outsider: i64) -> Shop {
         ("sale", sale.to_string()),
         ("q", q.to_string()),
         ("draft", draft.to_string()),
+        ("sl", sl.to_string()),
+        ("ret", ret.to_string()),
     ] {
         vars.insert(k, v);
     }

@@ -132,3 +132,24 @@ create policy tenant_isolation on {{schema}}.quote_lines
 revoke all on {{schema}}.quote_lines from public, {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
 grant select, insert (quote_id, position, product_id, description, quantity, unit_price, discount, total)
     on {{schema}}.quote_lines to {{owner}}, {{admin}}, {{staff}};
+
+-- returns: owner and admin record them (stock and refunds follow by trigger); everyone sees them
+alter table {{schema}}.sale_returns enable row level security;
+alter table {{schema}}.sale_returns force row level security;
+drop policy if exists tenant_isolation on {{schema}}.sale_returns;
+create policy tenant_isolation on {{schema}}.sale_returns
+    using ((select app.current_tenant_id()) = {{tenant_id}})
+    with check ((select app.current_tenant_id()) = {{tenant_id}});
+revoke all on {{schema}}.sale_returns from public, {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+grant select on {{schema}}.sale_returns to {{owner}}, {{admin}}, {{staff}};
+grant insert (sale_id, method, reason) on {{schema}}.sale_returns to {{owner}}, {{admin}};
+
+alter table {{schema}}.sale_return_lines enable row level security;
+alter table {{schema}}.sale_return_lines force row level security;
+drop policy if exists tenant_isolation on {{schema}}.sale_return_lines;
+create policy tenant_isolation on {{schema}}.sale_return_lines
+    using ((select app.current_tenant_id()) = {{tenant_id}})
+    with check ((select app.current_tenant_id()) = {{tenant_id}});
+revoke all on {{schema}}.sale_return_lines from public, {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+grant select on {{schema}}.sale_return_lines to {{owner}}, {{admin}}, {{staff}};
+grant insert (return_id, sale_line_id, quantity) on {{schema}}.sale_return_lines to {{owner}}, {{admin}};

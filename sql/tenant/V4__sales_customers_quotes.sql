@@ -117,7 +117,10 @@ create trigger sales_void before update of status on sales
     for each row execute function app_private.sale_void();
 create trigger sales_void_audit after update of status on sales
     for each row execute function app_private.audit_row_change();
-create trigger sale_lines_fixed before update or delete on sale_lines
+-- a line never changes, except `returned`, which only the return trigger moves
+create trigger sale_lines_fixed
+    before update of sale_id, position, product_id, description, quantity, unit_price, discount, total or delete
+    on sale_lines
     for each row execute function app_private.refuse_change();
 create trigger sale_payments_fixed before update or delete on sale_payments
     for each row execute function app_private.refuse_change();

@@ -20,6 +20,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (2, "catalog_and_stock", include_str!("../../sql/tenant/V2__catalog_and_stock.sql")),
     (3, "imports_and_images", include_str!("../../sql/tenant/V3__imports_and_images.sql")),
     (4, "sales_customers_quotes", include_str!("../../sql/tenant/V4__sales_customers_quotes.sql")),
+    (5, "sale_returns", include_str!("../../sql/tenant/V5__sale_returns.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.

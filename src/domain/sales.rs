@@ -534,6 +534,9 @@ pub async fn list_sales(tx: &Tx<'_>, f: &SaleFilter) -> Result<(Vec<SaleRow>, bo
 
 #[derive(Clone, Debug)]
 pub struct SaleLineView {
+    pub id: i64,
+    pub returned: Decimal,
+    pub divisible: bool,
     pub description: String,
     pub sku: String,
     pub quantity: Decimal,
@@ -578,8 +581,9 @@ pub async fn sale_detail(tx: &Tx<'_>, id: i64) -> Result<Option<SaleDetail>, App
     };
     let lines = tx
         .query(
-            "select l.description, p.sku, l.quantity, l.unit_price, l.discount, l.total
-               from sale_lines l join products p on p.id = l.product_id where l.sale_id = $1 order by l.position",
+            "select l.description, p.sku, l.quantity, l.unit_price, l.discount, l.total, l.id, l.returned, u.divisible
+               from sale_lines l join products p on p.id = l.product_id join units u on u.id = p.unit_id
+              where l.sale_id = $1 order by l.position",
             &[&id],
         )
         .await?
@@ -591,6 +595,9 @@ pub async fn sale_detail(tx: &Tx<'_>, id: i64) -> Result<Option<SaleDetail>, App
             unit_price: r.get(3),
             discount: r.get(4),
             total: r.get(5),
+            id: r.get(6),
+            returned: r.get(7),
+            divisible: r.get(8),
         })
         .collect();
     let payments = tx
@@ -632,6 +639,93 @@ pub async fn void_sale(tx: &Tx<'_>, id: i64, reason: &str) -> Result<bool, AppEr
         Err(e) if violated_constraint(&e) == Some("sales_void_once") => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReturnRefusal {
+    Nothing,
+    /// More than is left to return on this line (what is left).
+    TooMany {
+        description: String,
+        left: Decimal,
+    },
+    NotCompleted,
+    AccountNeedsCustomer,
+}
+
+/// Records a return of some units of some lines (owner/admin; the database refuses anyone else):
+/// stock comes back and the refund (the lines' share at the original prices, computed by the
+/// database) goes to the money ledger or the customer's account. Returns the refunded amount.
+pub async fn record_return(
+    tx: &Tx<'_>,
+    sale_id: i64,
+    lines: &[(i64, Decimal)],
+    method: Method,
+    reason: &str,
+) -> Result<Result<Decimal, ReturnRefusal>, AppError> {
+    let lines: Vec<&(i64, Decimal)> = lines.iter().filter(|(_, q)| *q > Decimal::ZERO).collect();
+    if lines.is_empty() {
+        return Ok(Err(ReturnRefusal::Nothing));
+    }
+    let Some(sale) =
+        tx.query_opt("select s.status, c.is_final_consumer from sales s join customers c on c.id = s.customer_id where s.id = $1", &[&sale_id]).await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    if sale.get::<_, String>(0) != "completed" {
+        return Ok(Err(ReturnRefusal::NotCompleted));
+    }
+    if method == Method::Account && sale.get::<_, bool>(1) {
+        return Ok(Err(ReturnRefusal::AccountNeedsCustomer));
+    }
+    // checked here for a clear message; the trigger checks again under the row lock
+    let left: Vec<(i64, String, Decimal)> = tx
+        .query("select id, description, quantity - returned from sale_lines where sale_id = $1", &[&sale_id])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    for (line_id, qty) in &lines {
+        match left.iter().find(|(id, _, _)| id == line_id) {
+            None => return Err(AppError::NotFound),
+            Some((_, description, l)) if qty > l => {
+                return Ok(Err(ReturnRefusal::TooMany { description: description.clone(), left: *l }))
+            }
+            Some(_) => {}
+        }
+    }
+    let return_id: i64 = tx
+        .query_one(
+            "insert into sale_returns (sale_id, method, reason) values ($1, $2, $3) returning id",
+            &[&sale_id, &method.code(), &reason],
+        )
+        .await?
+        .get(0);
+    let mut refunded = Decimal::ZERO;
+    let mut ordered = lines.clone();
+    ordered.sort_by_key(|(id, _)| *id);
+    for (line_id, qty) in ordered {
+        let r = tx
+            .query_one(
+                "insert into sale_return_lines (return_id, sale_line_id, quantity) values ($1, $2, $3) returning amount",
+                &[&return_id, line_id, qty],
+            )
+            .await;
+        match r {
+            Ok(row) => refunded += row.get::<_, Decimal>(0),
+            Err(e) if violated_constraint(&e) == Some("sale_return_lines_too_many") => {
+                // a concurrent return took the units between our check and the lock
+                let left =
+                    e.as_db_error().and_then(|d| d.detail()).and_then(|d| d.parse().ok()).unwrap_or_default();
+                return Ok(Err(ReturnRefusal::TooMany { description: String::new(), left }));
+            }
+            Err(e) if violated_constraint(&e) == Some("sale_return_lines_sale_line_id_fkey") => {
+                return Err(AppError::NotFound)
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Ok(refunded))
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ const FLASH_KEYS: &[&str] = &[
     "flash.imported",
     "flash.sale_recorded",
     "flash.sale_voided",
+    "flash.return_recorded",
 ];
 
 /// Extracts a `Req` from the request headers.

@@ -43,6 +43,8 @@ pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
         .unify()
         .or(form_with(app, warp::path!("sales" / i64 / "void").boxed(), void))
         .unify()
+        .or(form_with(app, warp::path!("sales" / i64 / "return").boxed(), record_return))
+        .unify()
         .boxed()
 }
 
@@ -364,4 +366,46 @@ async fn void(app: App, req: Req, id: i64, form: Form) -> Result<Response, AppEr
     }
     tx.commit().await?;
     Ok(with_flash(&req, redirect(&format!("/sales/{id}")), "flash.sale_voided"))
+}
+
+/// POST /sales/{id}/return (return_<line id> quantities, method, reason): owner and admin.
+async fn record_return(app: App, req: Req, id: i64, form: Form) -> Result<Response, AppError> {
+    let mut conn = app.conn().await?;
+    let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadWrite, Permission::VoidSales).await?;
+    let l = req.locale_for(&ctx);
+    let sale = sales::sale_detail(&tx, id).await?.ok_or(AppError::NotFound)?;
+    let mut lines = Vec::new();
+    for line in &sale.lines {
+        let raw = form.get(&format!("return_{}", line.id)).trim().to_string();
+        if raw.is_empty() {
+            continue;
+        }
+        match Quantity::parse_non_negative(&raw, l, line.divisible) {
+            Ok(q) => lines.push((line.id, q.value())),
+            Err(k) => return detail(&tx, &req, &ctx, id, &vec![("return", k)]).await,
+        }
+    }
+    let method = Method::parse(form.get("method")).ok_or(AppError::BadRequest("error.bad_form"))?;
+    let reason = match stock::reason(form.get("reason")) {
+        Ok(r) => r,
+        Err(k) => return detail(&tx, &req, &ctx, id, &vec![("return", k)]).await,
+    };
+    match sales::record_return(&tx, id, &lines, method, &reason).await? {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(with_flash(&req, redirect(&format!("/sales/{id}")), "flash.return_recorded"))
+        }
+        Err(refusal) => {
+            let key = match refusal {
+                sales::ReturnRefusal::Nothing => "error.return_nothing",
+                sales::ReturnRefusal::TooMany { .. } => "error.return_too_many",
+                sales::ReturnRefusal::NotCompleted => "error.already_voided",
+                sales::ReturnRefusal::AccountNeedsCustomer => "pos.account_needs_customer",
+            };
+            tx.rollback().await?;
+            let mut conn = app.conn().await?;
+            let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::VoidSales).await?;
+            detail(&tx, &req, &ctx, id, &vec![("return", key)]).await
+        }
+    }
 }

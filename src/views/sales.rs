@@ -243,6 +243,37 @@ pub fn detail(p: &Page, s: &SaleDetail, can_void: bool, errors: &FieldErrors) ->
                 @if !s.receipt_footer.is_empty() { p.receipt-footer { (s.receipt_footer) } }
             }
             p.no-print { button type="button" data-print hidden { (t(l, "sale.print")) } }
+            @if can_void && s.status == "completed" && s.lines.iter().any(|x| x.quantity > x.returned) {
+                section.card.no-print {
+                    h2 { (t(l, "sale.return")) }
+                    @if let Some(e) = error_for(errors, "return") { p.error role="alert" { (t_dyn(l, e)) } }
+                    form method="post" action={ "/sales/" (s.id) "/return" } {
+                        (csrf(p))
+                        table.list {
+                            thead { tr { th { (t(l, "field.name")) } th.num { (t(l, "sale.sold")) } th.num { (t(l, "sale.returned")) } th { (t(l, "sale.return_qty")) } } }
+                            tbody { @for line in &s.lines { @if line.quantity > line.returned { tr {
+                                td { label for={ "ret-" (line.id) } { (line.description) } }
+                                td.num { (format_qty(line.quantity, l)) }
+                                td.num { (format_qty(line.returned, l)) }
+                                td { input id={ "ret-" (line.id) } name={ "return_" (line.id) } size="6" inputmode="decimal"; }
+                            } } } }
+                        }
+                        div.grid {
+                            div.field {
+                                label for="f-method" { (t(l, "sale.refund_method")) }
+                                select id="f-method" name="method" {
+                                    @for m in Method::ALL { option value=(m.code()) { (method_label(l, m.code())) } }
+                                }
+                            }
+                            div.field {
+                                label for="f-return-reason" { (t(l, "field.reason")) }
+                                input id="f-return-reason" name="reason" required;
+                            }
+                        }
+                        button type="submit" { (t(l, "sale.return_submit")) }
+                    }
+                }
+            }
             @if can_void && s.status == "completed" {
                 section.card.no-print {
                     h2 { (t(l, "sale.void")) }
@@ -305,6 +336,15 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("sale.served_by", "Served by", "Atendió"),
     ("sale.print", "Print receipt", "Imprimir comprobante"),
     ("sale.void", "Void this sale", "Anular esta venta"),
+    ("sale.return", "Return items", "Devolución"),
+    ("sale.sold", "Sold", "Vendido"),
+    ("sale.returned", "Returned", "Devuelto"),
+    ("sale.return_qty", "Return now", "Devolver ahora"),
+    ("sale.refund_method", "Refund by", "Reintegro en"),
+    ("sale.return_submit", "Record the return: stock back and refund", "Registrar la devolución: stock y reintegro"),
+    ("error.return_nothing", "Enter how many units come back.", "Indique cuántas unidades se devuelven."),
+    ("error.return_too_many", "That is more than is left to return on that line.", "Es más de lo que queda por devolver en esa línea."),
+    ("flash.return_recorded", "Return recorded: stock back and refund booked.", "Devolución registrada: stock repuesto y reintegro asentado."),
     ("sale.void_confirm", "Void sale: put the stock back and reverse the payments", "Anular: devolver el stock y revertir los pagos"),
     ("error.quantity_positive", "The quantity must be more than zero.", "La cantidad debe ser mayor que cero."),
     ("error.discount_too_large", "The discount is larger than the amount.", "El descuento supera el importe."),
