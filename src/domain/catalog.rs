@@ -251,6 +251,12 @@ pub async fn categories(tx: &Tx<'_>) -> Result<Vec<Category>, AppError> {
     Ok(rows.iter().map(|r| Category { id: r.get(0), name: r.get(1), products: r.get(2) }).collect())
 }
 
+/// Category names for a dropdown (no counting: that would read every product).
+pub async fn category_options(tx: &Tx<'_>) -> Result<Vec<Category>, AppError> {
+    let rows = tx.query("select c.id, c.name from categories c order by app.fold(c.name), c.id", &[]).await?;
+    Ok(rows.iter().map(|r| Category { id: r.get(0), name: r.get(1), products: 0 }).collect())
+}
+
 pub async fn create_category(tx: &Tx<'_>, name: &Name) -> Result<i64, WriteError> {
     Ok(tx
         .query_one("insert into categories (name) values ($1) returning id", &[&name.as_str()])
@@ -417,7 +423,7 @@ impl Sort {
 
     fn order_by(self) -> &'static str {
         match self {
-            Sort::Name => "app.fold(p.name), p.id",
+            Sort::Name => "p.name_search, p.id",
             Sort::Sku => "p.sku, p.id",
             Sort::PriceAsc => "p.price, p.id",
             Sort::PriceDesc => "p.price desc, p.id",
@@ -448,41 +454,53 @@ fn like_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// One page of products. An exact SKU or barcode match comes first; the name search is case- and
-/// accent-insensitive and matches parts of words (trigram index on app.fold(name)).
+/// One page of products. An exact SKU or barcode match comes first (a separate index lookup, so the
+/// name page can walk the `(name_search, id)` index and stop after a page); the name search is
+/// case- and accent-insensitive and matches parts of words (trigram index on `name_search`).
 pub async fn list_products(tx: &Tx<'_>, query: &ProductQuery) -> Result<ProductPage, AppError> {
-    let mut sql = format!("select {PRODUCT_COLUMNS} where true");
     let q = query.q.trim().to_string();
     let pattern = like_pattern(&q);
+    let mut filters = String::new();
     let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-    let mut exact_first = "";
-    if !q.is_empty() {
-        params.push(&q);
-        params.push(&pattern);
-        sql.push_str(" and (p.sku = $1 or p.barcode = $1 or app.fold(p.name) like app.fold($2))");
-        exact_first = "(p.sku = $1 or p.barcode = $1) desc, ";
-    }
     if let Some(c) = &query.category_id {
         params.push(c);
-        sql.push_str(&format!(" and p.category_id = ${}", params.len()));
+        filters.push_str(&format!(" and p.category_id = ${}", params.len()));
     }
     if let Some(a) = &query.active {
         params.push(a);
-        sql.push_str(&format!(" and p.active = ${}", params.len()));
+        filters.push_str(&format!(" and p.active = ${}", params.len()));
     }
     if query.low_stock {
-        sql.push_str(" and p.track_stock and p.active and p.stock <= p.min_stock");
+        filters.push_str(" and p.track_stock and p.active and p.stock <= p.min_stock");
+    }
+    let mut items = Vec::new();
+    let mut sql = format!("select {PRODUCT_COLUMNS} where true{filters}");
+    if !q.is_empty() {
+        let n = params.len();
+        if query.page == 0 {
+            let mut exact_params = params.clone();
+            exact_params.push(&q);
+            let exact = format!(
+                "select {PRODUCT_COLUMNS} where (p.sku = ${k} or p.barcode = ${k}){filters} order by p.id",
+                k = n + 1
+            );
+            items.extend(tx.query(&exact, &exact_params).await?.iter().map(product));
+        }
+        params.push(&q);
+        params.push(&pattern);
+        sql.push_str(&format!(
+            " and p.name_search like app.fold(${pat}) and p.sku <> ${k} and p.barcode is distinct from ${k}",
+            k = n + 1,
+            pat = n + 2
+        ));
     }
     let offset = query.page.max(0) * PAGE_SIZE;
-    sql.push_str(&format!(
-        " order by {exact_first}{} limit {} offset {offset}",
-        query.sort.order_by(),
-        PAGE_SIZE + 1
-    ));
+    sql.push_str(&format!(" order by {} limit {} offset {offset}", query.sort.order_by(), PAGE_SIZE + 1));
     let rows = tx.query(&sql, &params).await?;
-    let mut items: Vec<Product> = rows.iter().map(product).collect();
-    let has_next = items.len() as i64 > PAGE_SIZE;
-    items.truncate(PAGE_SIZE as usize);
+    let mut page: Vec<Product> = rows.iter().map(product).collect();
+    let has_next = page.len() as i64 > PAGE_SIZE;
+    page.truncate(PAGE_SIZE as usize);
+    items.extend(page);
     Ok(ProductPage { items, has_next })
 }
 
@@ -491,7 +509,7 @@ pub async fn list_products(tx: &Tx<'_>, query: &ProductQuery) -> Result<ProductP
 pub async fn products_for_count(tx: &Tx<'_>, category_id: Option<i64>) -> Result<Vec<Product>, AppError> {
     let sql = format!(
         "select {PRODUCT_COLUMNS} where p.active and p.track_stock and ($1::bigint is null or p.category_id = $1)
-          order by app.fold(p.name), p.id limit 500"
+          order by p.name_search, p.id limit 500"
     );
     Ok(tx.query(&sql, &[&category_id]).await?.iter().map(product).collect())
 }

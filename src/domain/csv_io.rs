@@ -74,6 +74,8 @@ pub struct Parsed {
     pub delimiter: u8,
     pub rows: Vec<ImportRow>,
     pub errors: Vec<RowError>,
+    /// The columns the file has: an absent column keeps an existing product's value.
+    pub present: HashSet<&'static str>,
 }
 
 /// The text of an uploaded file: UTF-8 (a byte-order mark is dropped), or refused.
@@ -139,6 +141,9 @@ pub fn parse(text: &str, units: &HashMap<String, bool>) -> Result<Parsed, FileEr
     if !missing.is_empty() {
         return Err(FileError::MissingColumns(missing));
     }
+    let present: HashSet<&'static str> =
+        COLUMNS.iter().copied().filter(|c| headers.iter().any(|h| h == c)).collect();
+    let unit_given = present.contains("unit");
     let col = |name: &str| headers.iter().position(|h| h == name);
     let idx: HashMap<&str, Option<usize>> = COLUMNS.iter().map(|c| (*c, col(c))).collect();
     let mut rows = Vec::new();
@@ -195,8 +200,9 @@ pub fn parse(text: &str, units: &HashMap<String, bool>) -> Result<Parsed, FileEr
             err("category", "error.too_long");
         }
         let unit = if get("unit").is_empty() { "u".to_string() } else { get("unit").to_lowercase() };
+        // without a unit column the product's own unit decides later (in `plan`)
         let divisible = match units.get(&unit) {
-            Some(d) => *d,
+            Some(d) => *d || !unit_given,
             None => {
                 err("unit", "error.unit_unknown");
                 false
@@ -224,7 +230,7 @@ pub fn parse(text: &str, units: &HashMap<String, bool>) -> Result<Parsed, FileEr
                 return None;
             }
             match parse_decimal(raw, locale, if divisible { 3 } else { 0 }) {
-                Ok(d) if d.is_sign_negative() && !d.is_zero() => {
+                Ok(d) if d.is_sign_negative() && !d.is_zero() && column != "stock" => {
                     err(column, "error.negative");
                     None
                 }
@@ -268,7 +274,7 @@ pub fn parse(text: &str, units: &HashMap<String, bool>) -> Result<Parsed, FileEr
     if rows.is_empty() && errors.is_empty() {
         return Err(FileError::Empty);
     }
-    Ok(Parsed { delimiter, rows, errors })
+    Ok(Parsed { delimiter, rows, errors, present })
 }
 
 /// What applying the file would do.
@@ -312,6 +318,58 @@ pub async fn plan(tx: &Tx<'_>, parsed: &mut Parsed) -> Result<Plan, AppError> {
         .iter()
         .map(|r| r.get::<_, String>(0))
         .collect();
+    let divisible = units(tx).await?;
+    let present = parsed.present.clone();
+    let has = |c: &str| present.contains(c);
+    let mut late_errors = Vec::new();
+    for row in parsed.rows.iter_mut() {
+        match by_sku.get(&row.sku) {
+            Some(r) => {
+                // absent columns keep what the product has
+                if !has("barcode") {
+                    row.barcode = r.get(1);
+                }
+                if !has("description") {
+                    row.description = r.get(3);
+                }
+                if !has("category") {
+                    row.category = r.get(4);
+                }
+                if !has("unit") {
+                    row.unit = r.get(5);
+                }
+                if !has("cost") {
+                    row.cost = r.get(7);
+                }
+                if !has("min_stock") {
+                    row.min_stock = r.get(8);
+                }
+                if !has("track_stock") {
+                    row.track_stock = r.get(10);
+                }
+                if !has("active") {
+                    row.active = r.get(11);
+                }
+            }
+            None => {
+                if row.stock.is_some_and(|q| q.is_sign_negative() && !q.is_zero()) {
+                    late_errors.push(RowError { line: row.line, column: "stock", key: "error.negative" });
+                }
+            }
+        }
+        if !divisible.get(&row.unit).copied().unwrap_or(true) {
+            for (column, q) in [("min_stock", Some(row.min_stock)), ("stock", row.stock)] {
+                if q.is_some_and(|q| q != q.trunc()) {
+                    late_errors.push(RowError { line: row.line, column, key: "error.whole_number" });
+                }
+            }
+        }
+    }
+    for e in late_errors {
+        if !parsed.errors.contains(&e) {
+            parsed.errors.push(e);
+        }
+    }
     let mut new_cats = HashSet::new();
     let mut plan = Plan::default();
     for row in &parsed.rows {

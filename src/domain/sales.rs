@@ -157,8 +157,8 @@ pub async fn counter_search(tx: &Tx<'_>, q: &str, limit: i64) -> Result<Vec<Foun
                     select sum(l.quantity) as sold from sale_lines l join sales s on s.id = l.sale_id
                      where l.product_id = p.id and s.created_at > now() - interval '30 days'
                ) recent on true
-              where p.active and (p.barcode = $1 or p.sku = $1 or app.fold(p.name) like app.fold($2))
-              order by (p.barcode = $1 or p.sku = $1) desc, coalesce(recent.sold, 0) desc, app.fold(p.name), p.id
+              where p.active and (p.barcode = $1 or p.sku = $1 or p.name_search like app.fold($2))
+              order by (p.barcode = $1 or p.sku = $1) desc, coalesce(recent.sold, 0) desc, p.name_search, p.id
               limit $3",
             &[&q, &pattern, &limit],
         )

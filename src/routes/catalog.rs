@@ -59,6 +59,13 @@ pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
 
 /// POST /products/{id}/image (multipart: csrf, image)
 async fn upload_image(app: App, req: Req, id: i64, up: Upload) -> Result<Response, AppError> {
+    // who may, and which product, before spending CPU on decoding anything
+    {
+        let mut conn = app.conn().await?;
+        let (tx, _) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
+        catalog::product_by_id(&tx, id).await?.ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+    }
     let bytes = up.file("image").map(|f| f.bytes.clone());
     let processed = match bytes {
         Some(b) => images::process_blocking(b).await?.map_err(|e| e.key()),
@@ -132,7 +139,7 @@ async fn render_list(app: App, req: Req, low: bool) -> Result<Response, AppError
     let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ViewCatalog).await?;
     let query = product_query(&req.query_form(), low);
     let found = catalog::list_products(&tx, &query).await?;
-    let categories = catalog::categories(&tx).await?;
+    let categories = catalog::category_options(&tx).await?;
     tx.commit().await?;
     let can_manage = ctx.shop.as_ref().is_some_and(|s| s.role.can(Permission::ManageCatalog));
     let (title_key, action) =
@@ -203,7 +210,7 @@ async fn form_page(
     errors: &FieldErrors,
     id: Option<i64>,
 ) -> Result<Response, AppError> {
-    let categories = catalog::categories(tx).await?;
+    let categories = catalog::category_options(tx).await?;
     let units = catalog::units(tx).await?;
     let v = FormView { fields, errors, categories: &categories, units: &units, product_id: id };
     let r = html(views::catalog::form(&page_for(req, Some(ctx)), &v));

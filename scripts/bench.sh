@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# Benchmarks of Stock on this machine, loopback only. Results: printed, in target/bench/ (JSON and
+# Markdown), and written into docs/BENCHMARKS.md between <!-- <scenario>:begin/end --> markers.
+#
+# Usage: scripts/bench.sh [SCENARIO...]      SCENARIO: search | all (default: all)
+#   search  catalog search with STOCK_BENCH_PRODUCTS (100,000) products: HTTP latency per kind of
+#           term at concurrency 1 and 4, the same SQL through pgbench, EXPLAIN ANALYZE of misses.
+#
+# Every run starts from a fresh database (dropped and recreated), builds the release binary, runs
+# `stock migrate` and `stock demo`, then each scenario seeds what it needs, starts `stock serve`
+# on 127.0.0.1, measures, and stops the server. The whole run stays under ~10 minutes once the
+# release build is there (the build itself can take several minutes on 2 cores).
+#
+# Knobs (environment):
+#   STOCK_BENCH_DATABASE_URL  superuser URL of the bench database, dropped at the start of every run
+#                             (default postgres://postgres@127.0.0.1:5432/stock_bench; its name
+#                             must contain "bench" unless STOCK_BENCH_ALLOW_DROP=1). When that
+#                             server does not answer, the own cluster of scripts/lib.sh is used.
+#   STOCK_BENCH_APP_URL       URL of the web app's login role for pgbench (default: the bench URL
+#                             with user <prefix>_app and no password, fine for trust auth)
+#   STOCK_BENCH_LISTEN        address of the server under test (default 127.0.0.1:18090)
+#   STOCK_BENCH_ROLE_PREFIX   database role prefix (default stockbench: apart from dev and tests)
+#   STOCK_BENCH_PRODUCTS      products to seed for `search` (default 100000)
+#   STOCK_BENCH_REQUESTS      measured HTTP requests per kind of search (default 300)
+#   STOCK_BENCH_SQL_REQUESTS  pgbench transactions per kind (default 300)
+#   STOCK_BENCH_CONCURRENCY   clients of the second HTTP pass (default 4; 0 skips it)
+#   STOCK_BENCH_TARGET_MS     the p95 target (default 20)
+#   STOCK_BENCH_DOC           page to update (default docs/BENCHMARKS.md; empty: leave it alone)
+#   STOCK_BENCH_SKIP_BUILD=1  use target/release/stock as it is
+#   STOCK_BENCH_BIN           measure this binary instead (e.g. a release build of a committed
+#                             revision while the work tree is half-edited); implies no build
+#   STOCK_BENCH_KEEP_DB=1     keep the seeded database of the previous run (skips drop, migrate
+#                             and seeding when it already has the products; for quick re-runs)
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$STOCK_ROOT"
+stock_install_step_trap
+
+ALL_SCENARIOS=(search)
+
+BENCH_DIR="$STOCK_ROOT/scripts/bench"
+OUT_DIR="$STOCK_ROOT/target/bench"
+LISTEN=${STOCK_BENCH_LISTEN:-127.0.0.1:18090}
+PRODUCTS=${STOCK_BENCH_PRODUCTS:-100000}
+REQUESTS=${STOCK_BENCH_REQUESTS:-300}
+SQL_REQUESTS=${STOCK_BENCH_SQL_REQUESTS:-300}
+CONCURRENCY=${STOCK_BENCH_CONCURRENCY:-4}
+TARGET_MS=${STOCK_BENCH_TARGET_MS:-20}
+DOC=${STOCK_BENCH_DOC-$STOCK_ROOT/docs/BENCHMARKS.md}
+export STOCK_ROLE_PREFIX=${STOCK_BENCH_ROLE_PREFIX:-stockbench}
+export STOCK_DEMO_PASSWORD=${STOCK_DEMO_PASSWORD:-demo-password}
+BIN=${STOCK_BENCH_BIN:-${CARGO_TARGET_DIR:-$STOCK_ROOT/target}/release/stock}
+[[ -z ${STOCK_BENCH_BIN:-} ]] || STOCK_BENCH_SKIP_BUILD=1
+SERVER_PID=""
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+}
+
+# ---------------------------------------------------------------------------------------------
+# arguments
+
+scenarios=()
+for arg in "$@"; do
+    case $arg in
+    -h | --help)
+        usage
+        exit 0
+        ;;
+    all) scenarios+=("${ALL_SCENARIOS[@]}") ;;
+    *)
+        found=0
+        for s in "${ALL_SCENARIOS[@]}"; do [[ $s == "$arg" ]] && found=1; done
+        [[ $found == 1 ]] || stock_die "unknown scenario '$arg' (known: ${ALL_SCENARIOS[*]} all)"
+        scenarios+=("$arg")
+        ;;
+    esac
+done
+[[ ${#scenarios[@]} -gt 0 ]] || scenarios=("${ALL_SCENARIOS[@]}")
+
+# ---------------------------------------------------------------------------------------------
+# cleanup: stop what this script started
+
+stock_on_exit_hook() {
+    bench_stop_server
+    if [[ ${STOCK_PG_OWN_STARTED:-0} == 1 ]]; then
+        stock_pg_own_stop || true
+    fi
+}
+
+bench_stop_server() {
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+# ---------------------------------------------------------------------------------------------
+# shared steps
+
+bench_require_tools() {
+    stock_require_psql
+    command -v python3 >/dev/null 2>&1 || stock_die "python3 not found (the load generator is scripts/bench/*.py)"
+    if ! command -v pgbench >/dev/null 2>&1; then
+        stock_info "pgbench not found: installing postgresql-contrib"
+        stock_apt_install postgresql-contrib
+    fi
+    command -v pgbench >/dev/null 2>&1 || stock_die "pgbench still not found"
+    if [[ ${STOCK_BENCH_SKIP_BUILD:-0} != 1 ]]; then
+        # shellcheck disable=SC2119 # no components needed
+        stock_require_cargo
+    fi
+}
+
+# Exports DATABASE_URL (superuser, bench database) and BENCH_ADMIN_URL (same).
+bench_postgres() {
+    local url=${STOCK_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/stock_bench}
+    local db=${url%%\?*}
+    db=${db##*/}
+    if [[ $db != *bench* && ${STOCK_BENCH_ALLOW_DROP:-0} != 1 ]]; then
+        stock_die "the bench database '$db' is dropped at every run; use a name containing 'bench' (or STOCK_BENCH_ALLOW_DROP=1)"
+    fi
+    DATABASE_URL=$url stock_pg_bootstrap_dev
+    # on the fallback to the own cluster, DATABASE_URL names its `stock` database: use ours
+    DATABASE_URL=$(stock_pg_url_with_db "$DATABASE_URL" "$db")
+    export DATABASE_URL
+    stock_pg_is_superuser "$(stock_pg_url_with_db "$DATABASE_URL" postgres)" ||
+        stock_die "$(_stock_pg_redact "$DATABASE_URL") is not a superuser login (needed to seed past row level security)"
+    BENCH_ADMIN_URL=$DATABASE_URL
+    stock_info "bench database: $(_stock_pg_redact "$DATABASE_URL") (roles ${STOCK_ROLE_PREFIX}_*)"
+}
+
+bench_build() {
+    if [[ ${STOCK_BENCH_SKIP_BUILD:-0} == 1 ]]; then
+        [[ -x $BIN ]] || stock_die "STOCK_BENCH_SKIP_BUILD=1 but $BIN is missing"
+        stock_info "no build: using $BIN as it is"
+        return 0
+    fi
+    cargo build --release --bin stock
+}
+
+bench_has_demo_products() {
+    local schema n
+    schema=$(stock_psql -d "$BENCH_ADMIN_URL" -Atc "select schema_name from app.tenants where slug = 'demo'" \
+        2>/dev/null) || return 1
+    [[ -n $schema ]] || return 1
+    n=$(stock_psql -d "$BENCH_ADMIN_URL" -Atc "select count(*) from \"$schema\".products") || return 1
+    [[ $n -ge $1 ]]
+}
+
+bench_fresh_database() {
+    local db=${BENCH_ADMIN_URL%%\?*}
+    db=${db##*/}
+    if [[ ${STOCK_BENCH_KEEP_DB:-0} == 1 ]] && bench_has_demo_products "$PRODUCTS"; then
+        stock_info "STOCK_BENCH_KEEP_DB=1: keeping database $db as it is"
+        BENCH_KEPT_DB=1
+        return 0
+    fi
+    BENCH_KEPT_DB=0
+    stock_psql -d "$(stock_pg_url_with_db "$BENCH_ADMIN_URL" postgres)" -c "drop database if exists \"$db\" with (force)"
+    "$BIN" migrate
+    "$BIN" demo >/dev/null
+    stock_info "database $db created; demo shop ready"
+}
+
+# Sets DEMO_TENANT_ID and DEMO_SCHEMA.
+bench_demo_shop() {
+    local row
+    row=$(stock_psql -d "$BENCH_ADMIN_URL" -Atc "select id, schema_name from app.tenants where slug = 'demo'")
+    [[ -n $row ]] || stock_die "no demo shop in the bench database"
+    DEMO_TENANT_ID=${row%%|*}
+    DEMO_SCHEMA=${row#*|}
+}
+
+bench_start_server() {
+    local host=${LISTEN%:*} port=${LISTEN##*:}
+    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+        stock_die "something already listens on $LISTEN; stop it or set STOCK_BENCH_LISTEN"
+    fi
+    mkdir -p "$OUT_DIR"
+    STOCK_LISTEN=$LISTEN "$BIN" serve >"$OUT_DIR/server.log" 2>&1 &
+    SERVER_PID=$!
+    local i
+    for ((i = 0; i < 100; i++)); do
+        if python3 - "$host" "$port" <<'PY' 2>/dev/null; then
+import http.client, sys
+c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=1)
+c.request("GET", "/health")
+sys.exit(0 if c.getresponse().status == 200 else 1)
+PY
+            stock_info "stock serve is up on $LISTEN (pid $SERVER_PID, log $OUT_DIR/server.log)"
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || {
+            tail -n 20 "$OUT_DIR/server.log" >&2
+            stock_die "stock serve exited (log: $OUT_DIR/server.log)"
+        }
+        sleep 0.2
+    done
+    stock_die "stock serve did not answer /health on $LISTEN within 20 s"
+}
+
+# The web app's login role, for pgbench: the admin URL with another user (trust/peer setups) or
+# STOCK_BENCH_APP_URL when set.
+bench_app_url() {
+    if [[ -n ${STOCK_BENCH_APP_URL:-} ]]; then
+        printf '%s\n' "$STOCK_BENCH_APP_URL"
+        return 0
+    fi
+    python3 - "$BENCH_ADMIN_URL" "${STOCK_ROLE_PREFIX}_app" <<'PY'
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+host = u.hostname + (f":{u.port}" if u.port else "")
+print(urllib.parse.urlunsplit((u.scheme, f"{sys.argv[2]}@{host}", u.path, u.query, "")))
+PY
+}
+
+bench_build_note() {
+    if [[ -n ${STOCK_BENCH_BIN:-} ]]; then
+        printf 'binary %s\n' "$STOCK_BENCH_BIN"
+    else
+        printf 'release build of the work tree\n'
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# scenario: search
+
+bench_search_seed() {
+    if [[ ${BENCH_KEPT_DB:-0} == 1 ]]; then
+        stock_info "kept database: not seeding"
+        return 0
+    fi
+    local t0=$SECONDS
+    stock_psql -d "$BENCH_ADMIN_URL" -v schema="$DEMO_SCHEMA" -v tenant_id="$DEMO_TENANT_ID" \
+        -v n="$PRODUCTS" -f "$BENCH_DIR/seed_products.sql" >/dev/null
+    local n
+    n=$(stock_psql -d "$BENCH_ADMIN_URL" -Atc "select count(*) from \"$DEMO_SCHEMA\".products")
+    stock_info "seeded: $n products in $DEMO_SCHEMA ($((SECONDS - t0)) s)"
+}
+
+bench_search_run() {
+    local app_url
+    app_url=$(bench_app_url)
+    bench_start_server
+    timeout 600 python3 "$BENCH_DIR/search.py" \
+        --base-url "http://$LISTEN" \
+        --admin-url "$BENCH_ADMIN_URL" \
+        --app-url "$app_url" \
+        --schema "$DEMO_SCHEMA" \
+        --tenant-id "$DEMO_TENANT_ID" \
+        --shop-role "${STOCK_ROLE_PREFIX}_shop_owner" \
+        --password "$STOCK_DEMO_PASSWORD" \
+        --requests "$REQUESTS" \
+        --sql-requests "$SQL_REQUESTS" \
+        --concurrency "$CONCURRENCY" \
+        --target-ms "$TARGET_MS" \
+        --out-dir "$OUT_DIR" \
+        --doc "$DOC" \
+        --build "$(bench_build_note)"
+    bench_stop_server
+}
+
+scenario_search() {
+    stock_step "search: seed $PRODUCTS products" bench_search_seed
+    stock_step "search: measure" bench_search_run
+}
+
+# ---------------------------------------------------------------------------------------------
+
+started=$SECONDS
+stock_step "tools" bench_require_tools
+stock_step "PostgreSQL" bench_postgres
+stock_step "cargo build --release" bench_build
+stock_step "fresh bench database" bench_fresh_database
+bench_demo_shop
+for s in "${scenarios[@]}"; do
+    "scenario_$s"
+done
+printf '\n==> benchmarks done in %s s: %s (results in %s)\n' "$((SECONDS - started))" "${scenarios[*]}" \
+    "${OUT_DIR#"$STOCK_ROOT"/}"
