@@ -10,7 +10,7 @@ declare
     v_tracked boolean;
     v_allow_negative boolean;
 begin
-    execute format('select stock, track_stock from %I.products where id = $1 for update', tg_table_schema)
+    execute format('select stock, track_stock from %I.products where id = $1 for no key update', tg_table_schema)
        into v_stock, v_tracked using new.product_id;
     if v_stock is null then
         raise exception 'product % does not exist', new.product_id using errcode = 'foreign_key_violation',

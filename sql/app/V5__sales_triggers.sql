@@ -26,7 +26,7 @@ declare
     v_balance numeric;
     v_final boolean;
 begin
-    execute format('select balance, is_final_consumer from %I.customers where id = $1 for update', tg_table_schema)
+    execute format('select balance, is_final_consumer from %I.customers where id = $1 for no key update', tg_table_schema)
        into v_balance, v_final using new.customer_id;
     if v_balance is null then
         raise exception 'customer % does not exist', new.customer_id using errcode = 'foreign_key_violation',
@@ -136,4 +136,27 @@ begin
                      group by c.customer_id, c.sale_id having sum(c.amount) <> 0', tg_table_schema)
       using new.id, coalesce(new.void_reason, '');
     return new;
+end $$;
+
+-- A line or a payment inserted into a sale (a recorded one included) is checked at commit too:
+-- its sale must still be whole.
+create function app_private.sale_part_is_whole() returns trigger
+    language plpgsql security definer
+    set search_path = pg_catalog, pg_temp
+    as $$
+declare
+    v_total numeric;
+    v_lines numeric;
+    v_paid numeric;
+begin
+    execute format('select total from %I.sales where id = $1', tg_table_schema) into v_total using new.sale_id;
+    execute format('select coalesce(sum(total), 0) from %I.sale_lines where sale_id = $1', tg_table_schema)
+       into v_lines using new.sale_id;
+    execute format('select coalesce(sum(amount), 0) from %I.sale_payments where sale_id = $1', tg_table_schema)
+       into v_paid using new.sale_id;
+    if v_lines <> v_total or v_paid <> v_total then
+        raise exception 'sale % is not whole: lines %, payments %, total %', new.sale_id, v_lines, v_paid, v_total
+            using errcode = 'check_violation', constraint = 'sales_whole';
+    end if;
+    return null;
 end $$;

@@ -113,6 +113,12 @@ create trigger sale_payments_books after insert on sale_payments
 create constraint trigger sales_whole after insert on sales
     deferrable initially deferred
     for each row execute function app_private.sale_is_whole();
+create constraint trigger sale_lines_whole after insert on sale_lines
+    deferrable initially deferred
+    for each row execute function app_private.sale_part_is_whole();
+create constraint trigger sale_payments_whole after insert on sale_payments
+    deferrable initially deferred
+    for each row execute function app_private.sale_part_is_whole();
 create trigger sales_void before update of status on sales
     for each row execute function app_private.sale_void();
 create trigger sales_void_audit after update of status on sales

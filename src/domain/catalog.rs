@@ -495,7 +495,15 @@ pub async fn list_products(tx: &Tx<'_>, query: &ProductQuery) -> Result<ProductP
         ));
     }
     let offset = query.page.max(0) * PAGE_SIZE;
-    sql.push_str(&format!(" order by {} limit {} offset {offset}", query.sort.order_by(), PAGE_SIZE + 1));
+    // With three letters or more the trigram index finds the matches directly; sorting by an
+    // expression stops the planner from walking the whole name index instead (its estimates for
+    // trigram matches are far off). Shorter terms cannot use trigrams: walking the name index in
+    // order and stopping after a page is then the fast path.
+    let order = match query.sort {
+        Sort::Name if q.chars().count() >= 3 => "p.name_search || '', p.id",
+        s => s.order_by(),
+    };
+    sql.push_str(&format!(" order by {order} limit {} offset {offset}", PAGE_SIZE + 1));
     let rows = tx.query(&sql, &params).await?;
     let mut page: Vec<Product> = rows.iter().map(product).collect();
     let has_next = page.len() as i64 > PAGE_SIZE;

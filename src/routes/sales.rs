@@ -21,7 +21,9 @@ use crate::views;
 use crate::views::sales::PosView;
 
 pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
-    let line = |tail: &'static str| warp::path!("pos" / "lines" / i64).and(warp::path(tail)).boxed();
+    let line = |tail: &'static str| {
+        warp::path!("pos" / "lines" / i64 / ..).and(warp::path(tail)).and(warp::path::end()).boxed()
+    };
     page(app, seg("pos"), pos)
         .or(form(app, seg2("pos", "scan"), scan))
         .unify()
@@ -300,7 +302,6 @@ async fn checkout(app: App, req: Req, form: Form) -> Result<Response, AppError> 
         }
         Err(refused) => {
             tx.rollback().await?;
-            let mut conn = app.conn().await?;
             let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadWrite, Permission::RegisterSales).await?;
             let r = render_pos(&tx, &req, &ctx, "", Some(refusal_message(l, &refused)), Some(&form)).await?;
             tx.commit().await?;

@@ -274,6 +274,9 @@ pub fn detail(p: &Page, s: &SaleDetail, can_void: bool, errors: &FieldErrors) ->
                     }
                 }
             }
+            @if s.status != "completed" {
+                @if let Some(e) = error_for(errors, "reason") { p.error.no-print role="alert" { (t_dyn(l, e)) } }
+            }
             @if can_void && s.status == "completed" {
                 section.card.no-print {
                     h2 { (t(l, "sale.void")) }
