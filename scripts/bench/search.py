@@ -57,30 +57,39 @@ PRODUCT_COLUMNS = """p.id, p.sku, p.barcode, p.name, p.description, p.category_i
        exists (select 1 from product_images i where i.product_id = p.id)
   from products p join units u on u.id = p.unit_id left join categories c on c.id = p.category_id"""
 
-CATEGORIES = """select c.id, c.name, (select count(*) from products p where p.category_id = c.id)
-               from categories c order by app.fold(c.name), c.id"""
+CATEGORIES = """select c.id, c.name from categories c order by app.fold(c.name), c.id"""
 
 # fragments that must still be in the sources for the copy above to be the request's SQL
 SQL_FRAGMENTS = {
     "src/domain/catalog.rs": [
-        "p.sku = $1 or p.barcode = $1 or app.fold(p.name) like app.fold($2)",
-        "(p.sku = $1 or p.barcode = $1) desc, ",
-        'Sort::Name => "app.fold(p.name), p.id"',
+        "where (p.sku = ${k} or p.barcode = ${k}){filters} order by p.id",
+        " and p.name_search like app.fold(${pat}) and p.sku <> ${k} and p.barcode is distinct from ${k}",
+        "Sort::Name if q.chars().count() >= 3 => \"p.name_search || '', p.id\"",
+        'Sort::Name => "p.name_search, p.id"',
         "exists (select 1 from product_images i where i.product_id = p.id)",
-        "select c.id, c.name, (select count(*) from products p where p.category_id = c.id)",
+        "select c.id, c.name from categories c order by app.fold(c.name), c.id",
         "pub const PAGE_SIZE: i64 = 50;",
     ],
     "src/db/tx.rs": ["from app_private.resolve_session($1) s"],
 }
 
 
-def list_sql(active_all, q="$1", pattern="$2", active="$3"):
-    """The statement list_products builds for ?q=<term>[&active=all], default sort, first page."""
-    sql = f"select {PRODUCT_COLUMNS} where true"
-    sql += f" and (p.sku = {q} or p.barcode = {q} or app.fold(p.name) like app.fold({pattern}))"
+def exact_sql(active_all, q="$1", active="$3"):
+    """The exact SKU/barcode lookup list_products runs first on page 0."""
+    sql = f"select {PRODUCT_COLUMNS} where (p.sku = {q} or p.barcode = {q})"
     if not active_all:
         sql += f" and p.active = {active}"
-    sql += f" order by (p.sku = {q} or p.barcode = {q}) desc, app.fold(p.name), p.id limit 51 offset 0"
+    return sql + " order by p.id"
+
+
+def list_sql(active_all, q="$1", pattern="$2", active="$3", term_len=3):
+    """The name statement list_products builds for ?q=<term>[&active=all], default sort, first page."""
+    sql = f"select {PRODUCT_COLUMNS} where true"
+    if not active_all:
+        sql += f" and p.active = {active}"
+    sql += f" and p.name_search like app.fold({pattern}) and p.sku <> {q} and p.barcode is distinct from {q}"
+    order = "p.name_search || '', p.id" if term_len >= 3 else "p.name_search, p.id"
+    sql += f" order by {order} limit 51 offset 0"
     return sql
 
 
@@ -151,7 +160,7 @@ def build_plan(admin, schema, samples):
         entries = []
         for term in terms:
             (n,) = admin.rows(
-                f"select count(*) from {schema}.products p where app.fold(p.name) like app.fold(:'v1')"
+                f"select count(*) from {schema}.products p where p.name_search like app.fold(:'v1')"
                 + ("" if active_all else " and p.active"),
                 like_pattern(term),
             )[0]
@@ -307,13 +316,14 @@ def jobs_for(plan, per_kind, kinds):
 # SQL only (pgbench)
 
 
-def pgbench_script(active_all):
+def pgbench_script(active_all, term_len):
     # pgbench sends :vars as parameters of an unnamed prepared statement (-M extended), planned with
     # the actual values each time, as tokio-postgres does for the request's own statements.
     body = [
         "begin read only;",
         RESOLVE_AND_SET.replace("$1", ":th").replace("\n", " ") + ";",
-        list_sql(active_all, ":q", ":pat", ":active").replace("\n", " ") + ";",
+        exact_sql(active_all, ":q", ":active").replace("\n", " ") + ";",
+        list_sql(active_all, ":q", ":pat", ":active", term_len).replace("\n", " ") + ";",
         CATEGORIES.replace("\n", " ") + ";",
         "commit;",
     ]
@@ -328,7 +338,7 @@ def run_pgbench(app_url, plan, per_kind, token_hash_hex, workdir, kinds, deadlin
             continue
         script = os.path.join(workdir, f"search_{'all' if k['active_all'] else 'active'}.sql")
         with open(script, "w", encoding="utf-8") as f:
-            f.write(pgbench_script(k["active_all"]))
+            f.write(pgbench_script(k["active_all"], min(len(t["q"]) for t in k["terms"])))
         terms = k["terms"]
         n_each = max(1, per_kind // len(terms))
         lat, stmt_sums = [], {}
@@ -366,7 +376,7 @@ def run_pgbench(app_url, plan, per_kind, token_hash_hex, workdir, kinds, deadlin
 
 
 PGBENCH_WARM = 5
-STATEMENT_NAMES = ["begin", "session", "list_products", "categories", "commit"]
+STATEMENT_NAMES = ["begin", "session", "exact lookup", "list_products", "categories", "commit"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -376,7 +386,7 @@ STATEMENT_NAMES = ["begin", "session", "list_products", "categories", "commit"]
 def explain(admin, schema, tenant_id, user_id, role, term, active_all):
     q = term.replace("'", "''")
     pat = like_pattern(term).replace("'", "''")
-    sql = list_sql(active_all, f"'{q}'", f"'{pat}'", "true")
+    sql = list_sql(active_all, f"'{q}'", f"'{pat}'", "true", len(term))
     text = f"""
 begin read only;
 select set_config('app.user_id', '{user_id}', true), set_config('app.tenant_id', '{tenant_id}', true),
