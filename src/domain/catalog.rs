@@ -275,7 +275,12 @@ pub async fn delete_category(tx: &Tx<'_>, id: i64) -> Result<Result<bool, i64>, 
     if used > 0 {
         return Ok(Err(used));
     }
-    Ok(Ok(tx.execute("delete from categories where id = $1", &[&id]).await? == 1))
+    // a product added since the count still makes the foreign key refuse: "in use" as well
+    match tx.execute("delete from categories where id = $1", &[&id]).await {
+        Ok(n) => Ok(Ok(n == 1)),
+        Err(e) if violated_constraint(&e) == Some("products_category_id_fkey") => Ok(Err(1)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub fn unit_code(raw: &str) -> Result<String, &'static str> {
@@ -328,7 +333,11 @@ pub async fn delete_unit(tx: &Tx<'_>, id: i64) -> Result<Result<bool, i64>, AppE
     if used > 0 {
         return Ok(Err(used));
     }
-    Ok(Ok(tx.execute("delete from units where id = $1", &[&id]).await? == 1))
+    match tx.execute("delete from units where id = $1", &[&id]).await {
+        Ok(n) => Ok(Ok(n == 1)),
+        Err(e) if violated_constraint(&e) == Some("products_unit_id_fkey") => Ok(Err(1)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Clone, Debug)]
