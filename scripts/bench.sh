@@ -2,9 +2,12 @@
 # Benchmarks of Stock on this machine, loopback only. Results: printed, in target/bench/ (JSON and
 # Markdown), and written into docs/BENCHMARKS.md between <!-- <scenario>:begin/end --> markers.
 #
-# Usage: scripts/bench.sh [SCENARIO...]      SCENARIO: search | all (default: all)
+# Usage: scripts/bench.sh [SCENARIO...]      SCENARIO: search | sales | all (default: all)
 #   search  catalog search with STOCK_BENCH_PRODUCTS (100,000) products: HTTP latency per kind of
 #           term at concurrency 1 and 4, the same SQL through pgbench, EXPLAIN ANALYZE of misses.
+#   sales   five-line sales at the counter (5 scans, the page, checkout) with 1 and 4 staff
+#           clients, beside the SQL of record_sale through pgbench; then an oversell race and a
+#           check that stock = sum of movements, never negative, every sale whole.
 #
 # Every run starts from a fresh database (dropped and recreated), builds the release binary, runs
 # `stock migrate` and `stock demo`, then each scenario seeds what it needs, starts `stock serve`
@@ -25,6 +28,9 @@
 #   STOCK_BENCH_SQL_REQUESTS  pgbench transactions per kind (default 300)
 #   STOCK_BENCH_CONCURRENCY   clients of the second HTTP pass (default 4; 0 skips it)
 #   STOCK_BENCH_TARGET_MS     the p95 target (default 20)
+#   STOCK_BENCH_SALES_SECONDS     HTTP seconds per level of `sales` (default 30)
+#   STOCK_BENCH_SALES_PG_SECONDS  pgbench seconds per level of `sales` (default 20)
+#   STOCK_BENCH_SALES_LEVELS      client counts of `sales`, HTTP and pgbench (default 1,4)
 #   STOCK_BENCH_DOC           page to update (default docs/BENCHMARKS.md; empty: leave it alone)
 #   STOCK_BENCH_SKIP_BUILD=1  use target/release/stock as it is
 #   STOCK_BENCH_BIN           measure this binary instead (e.g. a release build of a committed
@@ -38,7 +44,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$STOCK_ROOT"
 stock_install_step_trap
 
-ALL_SCENARIOS=(search)
+ALL_SCENARIOS=(search sales)
 
 BENCH_DIR="$STOCK_ROOT/scripts/bench"
 OUT_DIR="$STOCK_ROOT/target/bench"
@@ -48,6 +54,10 @@ REQUESTS=${STOCK_BENCH_REQUESTS:-300}
 SQL_REQUESTS=${STOCK_BENCH_SQL_REQUESTS:-300}
 CONCURRENCY=${STOCK_BENCH_CONCURRENCY:-4}
 TARGET_MS=${STOCK_BENCH_TARGET_MS:-20}
+SALES_SECONDS=${STOCK_BENCH_SALES_SECONDS:-30}
+SALES_PG_SECONDS=${STOCK_BENCH_SALES_PG_SECONDS:-20}
+SALES_LEVELS=${STOCK_BENCH_SALES_LEVELS:-1,4}
+SALES_OPENING=1000000
 DOC=${STOCK_BENCH_DOC-$STOCK_ROOT/docs/BENCHMARKS.md}
 export STOCK_ROLE_PREFIX=${STOCK_BENCH_ROLE_PREFIX:-stockbench}
 export STOCK_DEMO_PASSWORD=${STOCK_DEMO_PASSWORD:-demo-password}
@@ -273,6 +283,53 @@ bench_search_run() {
 scenario_search() {
     stock_step "search: seed $PRODUCTS products" bench_search_seed
     stock_step "search: measure" bench_search_run
+}
+
+# ---------------------------------------------------------------------------------------------
+# scenario: sales
+
+# Sets SALES_EMAILS: one staff login per client of the largest level.
+bench_sales_seed() {
+    stock_psql -d "$BENCH_ADMIN_URL" -v schema="$DEMO_SCHEMA" -v tenant_id="$DEMO_TENANT_ID" \
+        -v stock="$SALES_OPENING" -v scarce=10 -f "$BENCH_DIR/seed_sales.sql" >/dev/null
+    local n=0 i emails=() levels=()
+    IFS=, read -ra levels <<<"$SALES_LEVELS"
+    for i in "${levels[@]}"; do
+        if ((i > n)); then n=$i; fi
+    done
+    for ((i = 1; i <= n; i++)); do
+        STOCK_USER_PASSWORD=$STOCK_DEMO_PASSWORD "$BIN" user add --shop demo --email "staff$i@demo.test" \
+            --name "Staff$i" --role staff >/dev/null
+        emails+=("staff$i@demo.test")
+    done
+    SALES_EMAILS=$(IFS=,; printf '%s' "${emails[*]}")
+    stock_info "seeded: 5 products with $SALES_OPENING units each, BENCH-SCARCE with 10; staff logins ${SALES_EMAILS}"
+}
+
+bench_sales_run() {
+    local app_url
+    app_url=$(bench_app_url)
+    bench_start_server
+    timeout 900 python3 "$BENCH_DIR/sales.py" \
+        --base-url "http://$LISTEN" \
+        --admin-url "$BENCH_ADMIN_URL" \
+        --app-url "$app_url" \
+        --schema "$DEMO_SCHEMA" \
+        --password "$STOCK_DEMO_PASSWORD" \
+        --emails "$SALES_EMAILS" \
+        --levels "$SALES_LEVELS" \
+        --seconds "$SALES_SECONDS" \
+        --pg-seconds "$SALES_PG_SECONDS" \
+        --opening "$SALES_OPENING" \
+        --out-dir "$OUT_DIR" \
+        --doc "$DOC" \
+        --build "$(bench_build_note)"
+    bench_stop_server
+}
+
+scenario_sales() {
+    stock_step "sales: seed products and staff" bench_sales_seed
+    stock_step "sales: measure" bench_sales_run
 }
 
 # ---------------------------------------------------------------------------------------------
