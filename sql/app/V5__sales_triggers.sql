@@ -86,23 +86,34 @@ begin
     return null;
 end $$;
 
--- At commit: a sale's lines and payments add up to its total (whatever the client sent).
-create function app_private.sale_is_whole() returns trigger
+-- At commit: a sale's lines and payments add up to its total (whatever the client sent). One
+-- check, called when the sale is inserted and when a line or payment is added to any sale.
+create function app_private.check_sale_whole(p_schema text, p_sale bigint) returns void
     language plpgsql security definer
     set search_path = pg_catalog, pg_temp
     as $$
 declare
+    v_total numeric;
     v_lines numeric;
     v_paid numeric;
 begin
-    execute format('select coalesce(sum(total), 0) from %I.sale_lines where sale_id = $1', tg_table_schema)
-       into v_lines using new.id;
-    execute format('select coalesce(sum(amount), 0) from %I.sale_payments where sale_id = $1', tg_table_schema)
-       into v_paid using new.id;
-    if v_lines <> new.total or v_paid <> new.total then
-        raise exception 'sale % is not whole: lines %, payments %, total %', new.id, v_lines, v_paid, new.total
+    execute format('select total from %I.sales where id = $1', p_schema) into v_total using p_sale;
+    execute format('select coalesce(sum(total), 0) from %I.sale_lines where sale_id = $1', p_schema)
+       into v_lines using p_sale;
+    execute format('select coalesce(sum(amount), 0) from %I.sale_payments where sale_id = $1', p_schema)
+       into v_paid using p_sale;
+    if v_lines <> v_total or v_paid <> v_total then
+        raise exception 'sale % is not whole: lines %, payments %, total %', p_sale, v_lines, v_paid, v_total
             using errcode = 'check_violation', constraint = 'sales_whole';
     end if;
+end $$;
+
+create function app_private.sale_is_whole() returns trigger
+    language plpgsql security definer
+    set search_path = pg_catalog, pg_temp
+    as $$
+begin
+    perform app_private.check_sale_whole(tg_table_schema, new.id);
     return null;
 end $$;
 
@@ -144,19 +155,7 @@ create function app_private.sale_part_is_whole() returns trigger
     language plpgsql security definer
     set search_path = pg_catalog, pg_temp
     as $$
-declare
-    v_total numeric;
-    v_lines numeric;
-    v_paid numeric;
 begin
-    execute format('select total from %I.sales where id = $1', tg_table_schema) into v_total using new.sale_id;
-    execute format('select coalesce(sum(total), 0) from %I.sale_lines where sale_id = $1', tg_table_schema)
-       into v_lines using new.sale_id;
-    execute format('select coalesce(sum(amount), 0) from %I.sale_payments where sale_id = $1', tg_table_schema)
-       into v_paid using new.sale_id;
-    if v_lines <> v_total or v_paid <> v_total then
-        raise exception 'sale % is not whole: lines %, payments %, total %', new.sale_id, v_lines, v_paid, v_total
-            using errcode = 'check_violation', constraint = 'sales_whole';
-    end if;
+    perform app_private.check_sale_whole(tg_table_schema, new.sale_id);
     return null;
 end $$;
