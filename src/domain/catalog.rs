@@ -514,9 +514,8 @@ pub async fn list_products(tx: &Tx<'_>, query: &ProductQuery) -> Result<ProductP
     };
     sql.push_str(&format!(" order by {order} limit {} offset {offset}", PAGE_SIZE + 1));
     let rows = tx.query(&sql, &params).await?;
-    let mut page: Vec<Product> = rows.iter().map(product).collect();
-    let has_next = page.len() as i64 > PAGE_SIZE;
-    page.truncate(PAGE_SIZE as usize);
+    let page: Vec<Product> = rows.iter().map(product).collect();
+    let (page, has_next) = super::split_page(page, PAGE_SIZE);
     items.extend(page);
     Ok(ProductPage { items, has_next })
 }

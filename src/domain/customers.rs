@@ -276,9 +276,8 @@ pub async fn list(tx: &Tx<'_>, query: &CustomerQuery) -> Result<CustomerPage, Ap
             &[&like_pattern(q), &like_pattern(&bare), &bare, &q, &query.active, &(PAGE_SIZE + 1), &offset],
         )
         .await?;
-    let mut items: Vec<Customer> = rows.iter().map(customer).collect();
-    let has_next = items.len() as i64 > PAGE_SIZE;
-    items.truncate(PAGE_SIZE as usize);
+    let items: Vec<Customer> = rows.iter().map(customer).collect();
+    let (items, has_next) = super::split_page(items, PAGE_SIZE);
     Ok(CustomerPage { items, has_next })
 }
 

@@ -13,3 +13,19 @@ pub mod sales;
 pub mod shop;
 pub mod stock;
 pub mod text;
+
+/// A list query fetches one row more than a page: keep the page, and whether more follow.
+pub fn split_page<T>(mut rows: Vec<T>, page_size: i64) -> (Vec<T>, bool) {
+    let more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    (rows, more)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn split_page_keeps_the_page_and_says_if_more_follow() {
+        assert_eq!(super::split_page(vec![1, 2, 3], 2), (vec![1, 2], true));
+        assert_eq!(super::split_page(vec![1, 2], 2), (vec![1, 2], false));
+    }
+}

@@ -418,7 +418,7 @@ pub async fn list_quotes(tx: &Tx<'_>, f: &QuoteFilter) -> Result<(Vec<QuoteRow>,
             &[&state, &(PAGE_SIZE + 1), &offset],
         )
         .await?;
-    let mut items: Vec<QuoteRow> = rows
+    let items: Vec<QuoteRow> = rows
         .iter()
         .map(|r| QuoteRow {
             id: r.get(0),
@@ -429,8 +429,7 @@ pub async fn list_quotes(tx: &Tx<'_>, f: &QuoteFilter) -> Result<(Vec<QuoteRow>,
             total: r.get(6),
         })
         .collect();
-    let more = items.len() as i64 > PAGE_SIZE;
-    items.truncate(PAGE_SIZE as usize);
+    let (items, more) = super::split_page(items, PAGE_SIZE);
     Ok((items, more))
 }
 

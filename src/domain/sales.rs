@@ -515,7 +515,7 @@ pub async fn list_sales(tx: &Tx<'_>, f: &SaleFilter) -> Result<(Vec<SaleRow>, bo
             &[&f.from, &f.to, &f.customer_id, &f.status, &(SALES_PAGE + 1), &offset],
         )
         .await?;
-    let mut items: Vec<SaleRow> = rows
+    let items: Vec<SaleRow> = rows
         .iter()
         .map(|r| SaleRow {
             id: r.get(0),
@@ -527,8 +527,7 @@ pub async fn list_sales(tx: &Tx<'_>, f: &SaleFilter) -> Result<(Vec<SaleRow>, bo
             lines: r.get(6),
         })
         .collect();
-    let more = items.len() as i64 > SALES_PAGE;
-    items.truncate(SALES_PAGE as usize);
+    let (items, more) = super::split_page(items, SALES_PAGE);
     Ok((items, more))
 }
 
