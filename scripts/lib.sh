@@ -444,3 +444,13 @@ stock_drop_leftover_test_dbs() {
         stock_info "dropped $dropped leftover test database(s)"
     fi
 }
+
+# Headless Chromium and its WebDriver for the end-to-end tests (tests/e2e.rs).
+stock_ensure_browser() {
+    if [[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]]; then
+        stock_info "chromium and chromedriver are installed"
+        return 0
+    fi
+    stock_apt_install chromium chromium-driver
+    stock_info "chromium and chromium-driver installed"
+}
