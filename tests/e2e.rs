@@ -254,3 +254,45 @@ async fn the_counter_fits_a_phone() {
     assert!(overflow.as_i64().unwrap_or(0) <= 0, "the counter scrolls sideways on a phone by {overflow}px");
     b.close().await;
 }
+
+#[tokio::test]
+async fn the_counter_searches_as_you_type_and_adds_without_reloading() {
+    let app = spawn_app().await;
+    let (_shop, _owner, staff) = shop_with_product(&app).await;
+    let mut b = Browser::start(&app.base, "counter_htmx").await;
+    login(&b, &staff).await;
+    b.goto("/pos").await;
+    // a marker that a full page load would wipe out
+    b.client.execute("window.stockMarker = 42", vec![]).await.expect("set marker");
+    b.find("#f-code").await.send_keys("yerba").await.expect("type");
+    let found = b.find("#pos-found form[action='/pos/add'] button").await;
+    b.see("Yerba mate 1 kg").await;
+    b.shot("search-as-you-type").await;
+    found.click().await.expect("add from the search results");
+    b.find("table.cart").await;
+    let marker = b.client.execute("return window.stockMarker", vec![]).await.expect("read marker");
+    assert_eq!(marker.as_i64(), Some(42), "adding a line reloaded the whole page");
+    assert_eq!(b.focused_id().await, "f-code", "after adding a line the focus is back on the scan field");
+    b.shot("added-in-place").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_counter_works_without_javascript() {
+    let app = spawn_app().await;
+    let (_shop, _owner, staff) = shop_with_product(&app).await;
+    let mut b = Browser::start_with(&app.base, "no_javascript", 1280, 900, false).await;
+    login(&b, &staff).await;
+    b.goto("/pos").await;
+    b.find("#f-code").await.send_keys("yerba\n").await.expect("search");
+    b.see("Yerba mate 1 kg").await;
+    b.fill("#pos-found input[name='quantity']", "2").await;
+    b.click("#pos-found form[action='/pos/add'] button").await;
+    b.find("table.cart").await;
+    see_amount(&b, "5.000,00").await;
+    b.fill("#pay-cash", "5000").await;
+    b.click("form.checkout button[type=submit]").await;
+    b.find("article.receipt").await;
+    b.shot("receipt-without-javascript").await;
+    b.close().await;
+}

@@ -1,6 +1,7 @@
 //! The route table. `page` and `form` wrap handlers so that every form POST is size-limited,
 //! parsed, and CSRF-checked before its handler runs, and every result goes through `respond`.
 
+mod assets;
 mod auth;
 mod catalog;
 mod customers;
@@ -41,6 +42,8 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(quotes::routes(&app))
         .unify()
         .or(health::routes(&app))
+        .unify()
+        .or(assets::routes(&app))
         .unify()
         .boxed()
 }

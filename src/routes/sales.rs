@@ -97,7 +97,10 @@ fn status(mut r: Response, s: StatusCode) -> Response {
 async fn pos(app: App, req: Req) -> Result<Response, AppError> {
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::RegisterSales).await?;
-    let q = req.query_form().get("q").trim().chars().take(100).collect::<String>();
+    // `code` is what the scan field sends when htmx searches as the person types
+    let query = req.query_form();
+    let raw = if query.get("q").is_empty() { query.get("code") } else { query.get("q") };
+    let q = raw.trim().chars().take(100).collect::<String>();
     let r = render_pos(&tx, &req, &ctx, &q, None, None).await?;
     tx.commit().await?;
     Ok(r)

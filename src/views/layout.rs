@@ -58,6 +58,9 @@ pub fn page(p: &Page, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (t(l, "app.name")) }
                 link rel="stylesheet" href="/static/app.css";
+                // htmx must not add inline styles (the CSP forbids them); see src/routes/assets.rs
+                meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"historyCacheSize":0}"#;
+                script src="/static/htmx.min.js" defer {}
                 script src="/static/app.js" defer {}
             }
             body {

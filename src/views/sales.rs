@@ -39,17 +39,21 @@ pub fn pos(p: &Page, v: &PosView) -> Markup {
         p,
         t(l, "pos.title"),
         html! {
-            div.pos {
+            // hx-boost: with htmx the counter's forms swap the page in place (no full reload);
+            // without it they are ordinary forms
+            div.pos hx-boost="true" {
                 section.pos-main {
                     form.scan method="post" action="/pos/scan" {
                         (csrf(p))
                         label for="f-code" { (t(l, "pos.scan")) }
                         input id="f-code" name="code" type="search" autofocus autocomplete="off" value=(v.query)
-                            placeholder=(t(l, "pos.scan_hint"));
+                            placeholder=(t(l, "pos.scan_hint"))
+                            hx-get="/pos" hx-trigger="input changed delay:300ms" hx-target="#pos-found"
+                            hx-select="#pos-found" hx-swap="outerHTML" hx-push-url="false";
                         button type="submit" { (t(l, "pos.add")) }
                     }
                     @if let Some(e) = v.error { p.error.form-error role="alert" { (e) } }
-                    @if !v.query.is_empty() {
+                    div #pos-found aria-live="polite" { @if !v.query.is_empty() {
                         @if v.found.is_empty() { p.empty { (t(l, "product.none_found")) } }
                         @else {
                             table.list.found {
@@ -69,7 +73,7 @@ pub fn pos(p: &Page, v: &PosView) -> Markup {
                                 } } }
                             }
                         }
-                    }
+                    } }
                     @if cart.lines.is_empty() {
                         p.empty { (t(l, "pos.cart_empty")) }
                     } @else {

@@ -46,6 +46,11 @@ impl Browser {
     }
 
     pub async fn start_sized(base: &str, test: &str, width: u32, height: u32) -> Browser {
+        Browser::start_with(base, test, width, height, true).await
+    }
+
+    /// `javascript: false` runs the page as a browser with scripts turned off.
+    pub async fn start_with(base: &str, test: &str, width: u32, height: u32, javascript: bool) -> Browser {
         // lettre and fantoccini's TLS stacks enable both rustls providers; pick one for the process
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
@@ -63,7 +68,10 @@ impl Browser {
                     "--no-first-run", "--disable-extensions", "--lang=en-US",
                     format!("--window-size={width},{height}"),
                 ],
-                "prefs": { "intl.accept_languages": "en-US,en" }
+                "prefs": {
+                    "intl.accept_languages": "en-US,en",
+                    "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }
+                }
             }
         });
         let caps = match caps {
