@@ -444,3 +444,17 @@ stock_drop_leftover_test_dbs() {
         stock_info "dropped $dropped leftover test database(s)"
     fi
 }
+
+# Installs Debian's pgbouncer for tests/pgbouncer.rs (the test starts its own pgbouncer process
+# on a free loopback port, as the postgres user when run as root; the packaged service is not used).
+stock_ensure_pgbouncer() {
+    if command -v pgbouncer >/dev/null 2>&1; then
+        stock_info "$(pgbouncer --version 2>/dev/null | head -n 1) is installed"
+        return 0
+    fi
+    stock_apt_install pgbouncer
+    command -v pgbouncer >/dev/null 2>&1 || stock_die "pgbouncer still not found after installing the package"
+    # the package starts a system-wide service; the tests do not need it
+    if command -v systemctl >/dev/null 2>&1; then _stock_as_root systemctl disable --now pgbouncer >/dev/null 2>&1 || true; fi
+    stock_info "$(pgbouncer --version 2>/dev/null | head -n 1) installed"
+}

@@ -36,7 +36,9 @@ fn parse(text: &str) -> HashMap<String, f64> {
         }
         let family = ["_bucket", "_sum", "_count"]
             .iter()
-            .find_map(|s| name.strip_suffix(s).filter(|f| typed.get(*f).map(String::as_str) == Some("histogram")))
+            .find_map(|s| {
+                name.strip_suffix(s).filter(|f| typed.get(*f).map(String::as_str) == Some("histogram"))
+            })
             .unwrap_or(name);
         assert!(typed.contains_key(family), "sample before its TYPE line: {line}");
         out.insert(series.to_string(), v);
@@ -52,7 +54,8 @@ fn valid_name(n: &str) -> bool {
 
 /// `{name="value",...}` with escaped values.
 fn check_labels(labels: &str, line: &str) {
-    let inner = labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')).unwrap_or_else(|| panic!("{line}"));
+    let inner =
+        labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')).unwrap_or_else(|| panic!("{line}"));
     let mut rest = inner;
     while !rest.is_empty() {
         let (name, after) = rest.split_once("=\"").unwrap_or_else(|| panic!("bad label in {line}"));
@@ -107,8 +110,14 @@ async fn counters_histograms_pool_and_database_errors() {
     assert_eq!(app.get("/nothing/here").await.status, 404);
     let after = scrape(&app).await;
     assert_eq!(get(&after, login_ok) - get(&before, login_ok), 3.0);
-    assert_eq!(get(&after, r#"stock_http_requests_total{route="/products/:id",method="GET",status="303"}"#), 1.0);
-    assert_eq!(get(&after, r#"stock_http_requests_total{route="(unmatched)",method="GET",status="404"}"#), 1.0);
+    assert_eq!(
+        get(&after, r#"stock_http_requests_total{route="/products/:id",method="GET",status="303"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(&after, r#"stock_http_requests_total{route="(unmatched)",method="GET",status="404"}"#),
+        1.0
+    );
     assert!(!after.keys().any(|k| k.contains("12345")), "a raw id became a label");
 
     // the histogram of /login: cumulative buckets, +Inf equals the count
@@ -139,14 +148,18 @@ async fn counters_histograms_pool_and_database_errors() {
     assert_eq!(app.get("/products").await.status, 500);
     let broken = scrape(&app).await;
     assert_eq!(get(&broken, r#"stock_db_errors_total{class="42"}"#), 1.0);
-    assert_eq!(get(&broken, r#"stock_http_requests_total{route="/products",method="GET",status="500"}"#), 1.0);
+    assert_eq!(
+        get(&broken, r#"stock_http_requests_total{route="/products",method="GET",status="500"}"#),
+        1.0
+    );
 }
 
 #[tokio::test]
 async fn access_is_refused_to_proxied_requests_and_without_the_token() {
     let app = common::spawn_app().await;
     // loopback, but forwarded by a proxy: the real client is elsewhere
-    let r = app.http.get(app.url("/metrics")).header("X-Forwarded-For", "203.0.113.9").send().await.expect("GET");
+    let r =
+        app.http.get(app.url("/metrics")).header("X-Forwarded-For", "203.0.113.9").send().await.expect("GET");
     assert_eq!(r.status(), 403);
 
     let mut db = common::TestDb::new().await;
@@ -154,9 +167,11 @@ async fn access_is_refused_to_proxied_requests_and_without_the_token() {
     let app = common::spawn_app_on(db).await;
     let r = app.http.get(app.url("/metrics")).send().await.expect("GET");
     assert_eq!(r.status(), 403, "loopback alone is not enough once a token is set");
-    let r = app.http.get(app.url("/metrics")).bearer_auth("metrics-token-0123456780").send().await.expect("GET");
+    let r =
+        app.http.get(app.url("/metrics")).bearer_auth("metrics-token-0123456780").send().await.expect("GET");
     assert_eq!(r.status(), 403);
-    let r = app.http.get(app.url("/metrics")).bearer_auth("metrics-token-0123456789").send().await.expect("GET");
+    let r =
+        app.http.get(app.url("/metrics")).bearer_auth("metrics-token-0123456789").send().await.expect("GET");
     assert_eq!(r.status(), 200);
     assert!(r.text().await.expect("body").contains("# TYPE stock_http_requests_total counter"));
 }

@@ -13,7 +13,9 @@ const EMAIL: &str = "logs@example.com";
 
 fn request_lines(logs: &[String]) -> Vec<Value> {
     logs.iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}"))
+        })
         .filter(|v| v["message"] == "request")
         .collect()
 }
@@ -37,7 +39,8 @@ async fn each_request_logs_one_json_line_without_secrets() {
     let (app, proc) = binapp::start(db, &[]);
 
     // a plain incoming request id is kept and returned
-    let r = app.http.get(app.url("/login")).header("X-Request-Id", "trace-abc.123").send().await.expect("GET");
+    let r =
+        app.http.get(app.url("/login")).header("X-Request-Id", "trace-abc.123").send().await.expect("GET");
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-request-id"], "trace-abc.123");
 
@@ -60,10 +63,22 @@ async fn each_request_logs_one_json_line_without_secrets() {
         .expect("session cookie");
 
     // a signed-in page with an id in its path
-    let r = app.http.get(app.url("/products/987654")).header("X-Request-Id", "product-page").send().await.expect("GET");
+    let r = app
+        .http
+        .get(app.url("/products/987654"))
+        .header("X-Request-Id", "product-page")
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(r.status(), 404);
     // a path no route matches
-    let r = app.http.get(app.url("/no/such/page/77")).header("X-Request-Id", "nowhere").send().await.expect("GET");
+    let r = app
+        .http
+        .get(app.url("/no/such/page/77"))
+        .header("X-Request-Id", "nowhere")
+        .send()
+        .await
+        .expect("GET");
     assert_eq!(r.status(), 404);
 
     proc.wait_for_log("\"nowhere\"").await;
@@ -79,10 +94,8 @@ async fn each_request_logs_one_json_line_without_secrets() {
     assert!(first.get("user_id").is_none(), "signed-out request names no user: {first}");
     line_with_id(&lines, &fresh);
 
-    let login_line = lines
-        .iter()
-        .find(|v| v["route"] == "/login" && v["method"] == "POST")
-        .expect("the POST /login line");
+    let login_line =
+        lines.iter().find(|v| v["route"] == "/login" && v["method"] == "POST").expect("the POST /login line");
     assert_eq!(login_line["status"], 303);
 
     let product = line_with_id(&lines, "product-page");

@@ -155,7 +155,10 @@ async fn serve(config: Config) -> Result<(), String> {
         tracing::info!("stopped");
         Ok(())
     } else {
-        tracing::error!(grace_seconds = grace.as_secs(), "requests still running after the grace period were cut off");
+        tracing::error!(
+            grace_seconds = grace.as_secs(),
+            "requests still running after the grace period were cut off"
+        );
         Err(format!("shut down with requests still running after {}s", grace.as_secs()))
     }
 }

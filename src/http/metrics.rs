@@ -102,7 +102,12 @@ impl Metrics {
             v.sort_by(|a, b| a.0.cmp(&b.0));
             v
         };
-        header_lines(&mut out, "stock_http_requests_total", "counter", "HTTP requests by route pattern, method and status.");
+        header_lines(
+            &mut out,
+            "stock_http_requests_total",
+            "counter",
+            "HTTP requests by route pattern, method and status.",
+        );
         for (route, s) in &routes {
             let statuses = s.statuses.lock().unwrap_or_else(|e| e.into_inner()).clone();
             for ((method, status), n) in statuses {
@@ -124,11 +129,17 @@ impl Metrics {
             let route = escape(route);
             for (i, le) in BUCKETS.iter().enumerate() {
                 let n = s.buckets[i].load(Ordering::Relaxed);
-                let _ = writeln!(out, "stock_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "stock_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {n}"
+                );
             }
             let count = s.count.load(Ordering::Relaxed);
             let sum = s.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "stock_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}");
+            let _ = writeln!(
+                out,
+                "stock_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
+            );
             let _ = writeln!(out, "stock_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
             let _ = writeln!(out, "stock_http_request_duration_seconds_count{{route=\"{route}\"}} {count}");
         }
@@ -136,7 +147,11 @@ impl Metrics {
         let _ = writeln!(out, "stock_http_requests_in_flight {}", self.in_flight.load(Ordering::Relaxed));
 
         for (name, help, value) in [
-            ("stock_db_pool_max_size", "Largest number of database connections the pool may open.", pool.max_size),
+            (
+                "stock_db_pool_max_size",
+                "Largest number of database connections the pool may open.",
+                pool.max_size,
+            ),
             ("stock_db_pool_size", "Database connections the pool holds now.", pool.size),
             ("stock_db_pool_available", "Idle database connections in the pool.", pool.available),
             ("stock_db_pool_waiting", "Requests waiting for a database connection.", pool.waiting),
@@ -155,7 +170,12 @@ impl Metrics {
             let _ = writeln!(out, "stock_db_errors_total{{class=\"{}\"}} {n}", escape(class));
         }
         if let Some(rss) = resident_memory_bytes() {
-            header_lines(&mut out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+            header_lines(
+                &mut out,
+                "process_resident_memory_bytes",
+                "gauge",
+                "Resident memory size in bytes.",
+            );
             let _ = writeln!(out, "process_resident_memory_bytes {rss}");
         }
         out
@@ -221,8 +241,10 @@ pub fn route(app: &App) -> BoxedFilter<(Response,)> {
                     .into_response();
             }
             let mut r = app.metrics.render(app.pool.status()).into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
             r
         })
         .boxed()
@@ -236,7 +258,8 @@ fn allowed(app: &App, peer: Option<SocketAddr>, headers: &HeaderMap) -> bool {
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes())),
         None => {
-            let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|h| headers.contains_key(*h));
+            let forwarded =
+                ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|h| headers.contains_key(*h));
             peer.is_some_and(|p| p.ip().is_loopback()) && !forwarded
         }
     }

@@ -19,10 +19,10 @@ use warp::{Filter, Rejection, Reply};
 use crate::config::Config;
 use crate::db::roles::RoleNames;
 use crate::db::tx::{self, Conn};
+use crate::db::DbError;
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::{routes, views};
-use crate::db::DbError;
 pub use request::{Form, LogCtx, Req};
 
 /// Shared, immutable application state (cheap to clone).
@@ -132,9 +132,13 @@ fn finish(app: &App, a: Arrival, mut r: Response) -> Response {
     let log = r.extensions_mut().remove::<ResponseLog>().unwrap_or_default();
     let route = if log.unmatched { metrics::UNMATCHED.to_string() } else { metrics::route_pattern(&a.path) };
     let method = match a.method {
-        Method::GET | Method::POST | Method::HEAD | Method::PUT | Method::DELETE | Method::PATCH | Method::OPTIONS => {
-            a.method.as_str()
-        }
+        Method::GET
+        | Method::POST
+        | Method::HEAD
+        | Method::PUT
+        | Method::DELETE
+        | Method::PATCH
+        | Method::OPTIONS => a.method.as_str(),
         _ => "OTHER",
     };
     let status = r.status().as_u16();
