@@ -453,4 +453,16 @@ stock_ensure_browser() {
     fi
     stock_apt_install chromium chromium-driver
     stock_info "chromium and chromium-driver installed"
+# Installs Debian's pgbouncer for tests/pgbouncer.rs (the test starts its own pgbouncer process
+# on a free loopback port, as the postgres user when run as root; the packaged service is not used).
+stock_ensure_pgbouncer() {
+    if command -v pgbouncer >/dev/null 2>&1; then
+        stock_info "$(pgbouncer --version 2>/dev/null | head -n 1) is installed"
+        return 0
+    fi
+    stock_apt_install pgbouncer
+    command -v pgbouncer >/dev/null 2>&1 || stock_die "pgbouncer still not found after installing the package"
+    # the package starts a system-wide service; the tests do not need it
+    if command -v systemctl >/dev/null 2>&1; then _stock_as_root systemctl disable --now pgbouncer >/dev/null 2>&1 || true; fi
+    stock_info "$(pgbouncer --version 2>/dev/null | head -n 1) installed"
 }

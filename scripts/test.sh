@@ -24,6 +24,7 @@ stock_step "Rust toolchain" stock_require_cargo fmt clippy
 stock_step "PostgreSQL" stock_pg_bootstrap_test
 stock_step "pgTAP" stock_ensure_pgtap "$STOCK_TEST_ADMIN_URL"
 stock_step "Chromium for end-to-end tests" stock_ensure_browser
+stock_step "PgBouncer" stock_ensure_pgbouncer
 stock_step "drop leftover test databases" stock_drop_leftover_test_dbs "$STOCK_TEST_ADMIN_URL"
 stock_step "cargo fmt --check" cargo fmt --all -- --check
 stock_step "cargo clippy" cargo clippy --all-targets -- -D warnings

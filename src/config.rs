@@ -51,6 +51,14 @@ pub struct Config {
     /// Tenant schemas migrated at once by `stock migrate`.
     pub migrate_parallelism: usize,
     pub log_json: bool,
+    /// Bearer token that opens `/metrics` from anywhere; without one, only loopback peers that
+    /// were not forwarded by a proxy may read it.
+    pub metrics_token: Option<Secret>,
+    /// How long `stock serve` waits for requests in flight after SIGTERM/SIGINT.
+    pub shutdown_timeout: Duration,
+    /// Per-request context statements as unnamed statements instead of cached named ones: for
+    /// PgBouncer older than 1.21 (or without `max_prepared_statements`) in transaction mode.
+    pub unnamed_statements: bool,
 }
 
 pub const DEFAULT_SECRET: &str = "insecure-development-key-change-me-0123456789";
@@ -70,6 +78,9 @@ impl Default for Config {
             pool_size: 16,
             migrate_parallelism: 4,
             log_json: false,
+            metrics_token: None,
+            shutdown_timeout: Duration::from_secs(25),
+            unnamed_statements: false,
         }
     }
 }
@@ -129,6 +140,20 @@ impl Config {
                 "text" => false,
                 _ => return Err(invalid("STOCK_LOG_FORMAT", "expected json or text")),
             };
+        }
+        if let Some(v) = get("STOCK_METRICS_TOKEN") {
+            if v.len() < 16 {
+                return Err(invalid("STOCK_METRICS_TOKEN", "must be at least 16 characters"));
+            }
+            c.metrics_token = Some(Secret::new(v));
+        }
+        if let Some(v) = get("STOCK_SHUTDOWN_TIMEOUT_SECONDS") {
+            let secs: u64 = v.parse().map_err(|e| invalid("STOCK_SHUTDOWN_TIMEOUT_SECONDS", e))?;
+            c.shutdown_timeout = Duration::from_secs(secs);
+        }
+        if let Some(v) = get("STOCK_DB_UNNAMED_STATEMENTS") {
+            c.unnamed_statements = parse_bool(&v)
+                .ok_or_else(|| invalid("STOCK_DB_UNNAMED_STATEMENTS", "expected true or false"))?;
         }
         Ok(c)
     }

@@ -22,7 +22,8 @@ use crate::domain::auth::Password;
         Configuration comes from the environment: DATABASE_URL (administrative connection; the \
         database is created when missing), STOCK_LISTEN (default 127.0.0.1:8080), STOCK_SECRET_KEY \
         (32+ characters), STOCK_COOKIE_SECURE, STOCK_ROLE_PREFIX (default stock), STOCK_POOL_SIZE, \
-        STOCK_SESSION_TTL_MINUTES, STOCK_LOG_FORMAT (text|json), RUST_LOG."
+        STOCK_SESSION_TTL_MINUTES, STOCK_LOG_FORMAT (text|json), STOCK_METRICS_TOKEN, \
+        STOCK_SHUTDOWN_TIMEOUT_SECONDS (default 25), STOCK_DB_UNNAMED_STATEMENTS, RUST_LOG."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,7 +32,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the web application on STOCK_LISTEN until SIGINT/SIGTERM (requests in flight finish).
+    /// Serve the web application on STOCK_LISTEN until SIGINT/SIGTERM (requests in flight finish,
+    /// within STOCK_SHUTDOWN_TIMEOUT_SECONDS).
     Serve,
     /// Create roles, migrate the shared schema, then every shop schema (bounded parallelism,
     /// resumable: each shop migrates in its own transaction).
@@ -123,15 +125,42 @@ async fn serve(config: Config) -> Result<(), String> {
         tracing::warn!("STOCK_SECRET_KEY is not set: using the development key; set it in production");
     }
     let listen = config.listen;
+    let grace = config.shutdown_timeout;
     let app = crate::http::App::new(config).map_err(|e| e.to_string())?;
-    let (addr, server) = crate::http::bind(app, listen, shutdown_signal())
+    let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(());
+    };
+    let (addr, server) = crate::http::bind(app.clone(), listen, signal)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     tracing::info!(%addr, "listening");
     println!("Stock is serving on http://{addr}");
-    server.await;
-    tracing::info!("stopped");
-    Ok(())
+    // After the signal the listener is closed at once (new connections are refused) and the
+    // requests in flight get `grace` to finish; idle keep-alive connections are closed.
+    let deadline = async move {
+        if stopping.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let finished = tokio::select! {
+        () = server => true,
+        () = deadline => false,
+    };
+    app.pool.close();
+    if finished {
+        tracing::info!("stopped");
+        Ok(())
+    } else {
+        tracing::error!(
+            grace_seconds = grace.as_secs(),
+            "requests still running after the grace period were cut off"
+        );
+        Err(format!("shut down with requests still running after {}s", grace.as_secs()))
+    }
 }
 
 async fn shutdown_signal() {

@@ -4,6 +4,7 @@
 //! user. GET requests run READ ONLY. Handlers get a `Tx`, never a raw client.
 
 use deadpool_postgres::{Object, Pool};
+use tokio_postgres::types::Type;
 
 use super::roles::RoleNames;
 use super::DbError;
@@ -11,8 +12,10 @@ use crate::domain::member::Role;
 
 pub type Tx<'a> = deadpool_postgres::Transaction<'a>;
 
-/// A pooled connection that can only open request transactions.
-pub struct Conn(Object);
+/// A pooled connection that can only open request transactions. The flag selects unnamed
+/// statements for the context statements (PgBouncer < 1.21 in transaction mode, where a named
+/// statement cached on one server connection is missing on the next).
+pub struct Conn(Object, bool);
 
 /// Who is asking: the signed-in person and, when they have one, the shop in context.
 #[derive(Clone, Debug)]
@@ -52,7 +55,12 @@ select s.user_id, s.email, s.display_name, s.user_locale, s.tenant_id, s.tenant_
   from app_private.resolve_session($1) s";
 
 pub async fn conn(pool: &Pool) -> Result<Conn, DbError> {
-    pool.get().await.map(Conn).map_err(|e| DbError::Pool(e.to_string()))
+    conn_with(pool, false).await
+}
+
+/// A pooled connection; `unnamed_statements` as in `Config::unnamed_statements`.
+pub async fn conn_with(pool: &Pool, unnamed_statements: bool) -> Result<Conn, DbError> {
+    pool.get().await.map(|o| Conn(o, unnamed_statements)).map_err(|e| DbError::Pool(e.to_string()))
 }
 
 impl Conn {
@@ -67,9 +75,15 @@ impl Conn {
         token_hash: &[u8],
         access: Access,
     ) -> Result<Option<(Tx<'_>, SessionCtx)>, DbError> {
+        let unnamed = self.1;
         let tx = self.begin(access).await?;
-        let stmt = tx.prepare_cached(RESOLVE_AND_SET).await?;
-        let Some(row) = tx.query_opt(&stmt, &[&token_hash]).await? else {
+        let row = if unnamed {
+            tx.query_typed_opt(RESOLVE_AND_SET, &[(&token_hash, Type::BYTEA)]).await?
+        } else {
+            let stmt = tx.prepare_cached(RESOLVE_AND_SET).await?;
+            tx.query_opt(&stmt, &[&token_hash]).await?
+        };
+        let Some(row) = row else {
             return Ok(None);
         };
         let shop = match (row.get::<_, Option<i64>>(4), row.get::<_, Option<String>>(9)) {
@@ -96,17 +110,25 @@ impl Conn {
     /// A signed-out request (login, sign-up): runs as the anonymous role, which can only call the
     /// narrow functions granted to it.
     pub async fn anon_tx(&mut self, roles: &RoleNames, access: Access) -> Result<Tx<'_>, DbError> {
+        let unnamed = self.1;
         let tx = self.begin(access).await?;
-        let stmt = tx.prepare_cached("select set_config('role', $1, true)").await?;
-        tx.execute(&stmt, &[&roles.anon]).await?;
+        const SET_ROLE: &str = "select set_config('role', $1, true)";
+        if unnamed {
+            tx.query_typed(SET_ROLE, &[(&roles.anon, Type::TEXT)]).await?;
+        } else {
+            let stmt = tx.prepare_cached(SET_ROLE).await?;
+            tx.execute(&stmt, &[&roles.anon]).await?;
+        }
         Ok(tx)
     }
 
     /// Liveness of the database and the migration state, as the login role itself.
     pub async fn migration_status(&mut self) -> Result<(i32, i32, i32), DbError> {
+        // outside a transaction: an unnamed statement, so Parse and Execute cannot land on two
+        // server connections behind a transaction-mode pooler
         let row = self
             .0
-            .query_one(
+            .query_typed_one(
                 "select app_version, tenant_latest, tenants_behind from app_private.migration_status()",
                 &[],
             )

@@ -2,6 +2,7 @@
 //! anonymous cookies, client address; plus form parsing and the CSRF check.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use rand::RngCore;
@@ -28,6 +29,17 @@ pub struct Req {
     pub query: String,
     secret: String,
     secure_cookies: bool,
+    /// Who asked, for the request's log line (shared by the clones of this `Req`).
+    log: Arc<Mutex<LogCtx>>,
+}
+
+/// The person and shop a request ran as, once its session resolved: ids and the shop's slug
+/// only, never the cookie or anything the person typed.
+#[derive(Clone, Debug, Default)]
+pub struct LogCtx {
+    pub user_id: Option<i64>,
+    pub tenant_id: Option<i64>,
+    pub shop: Option<String>,
 }
 
 /// Flash messages travel as a key from this list, never as user text.
@@ -83,6 +95,7 @@ pub fn req(app: App) -> impl Filter<Extract = (Req,), Error = warp::Rejection> +
                     query,
                     secret: app.config.secret_key.expose().to_string(),
                     secure_cookies: app.config.cookie_secure,
+                    log: Arc::default(),
                 }
             },
         )
@@ -101,7 +114,13 @@ impl Req {
             query: String::new(),
             secret: String::new(),
             secure_cookies: false,
+            log: Arc::default(),
         }
+    }
+
+    /// Who this request ran as so far (for the log line).
+    pub fn log_ctx(&self) -> LogCtx {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// The query string as a form (for GET filters).
@@ -121,6 +140,11 @@ impl Req {
     ) -> Result<(Tx<'c>, SessionCtx), AppError> {
         let token = self.session.as_ref().ok_or(AppError::SignInRequired)?;
         let (tx, ctx) = conn.tenant_tx(&token.hash(), access).await?.ok_or(AppError::SignInRequired)?;
+        if let Ok(mut log) = self.log.lock() {
+            log.user_id = Some(ctx.user_id);
+            log.tenant_id = ctx.shop.as_ref().map(|s| s.tenant_id);
+            log.shop = ctx.shop.as_ref().map(|s| s.slug.clone());
+        }
         Ok((tx, ctx))
     }
 
