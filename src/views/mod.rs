@@ -12,5 +12,6 @@ pub mod quotes;
 pub mod sales;
 pub mod shops;
 pub mod stock;
+pub mod reports;
 
 pub use layout::Page;
