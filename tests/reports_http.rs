@@ -103,7 +103,8 @@ async fn shop() -> Shop {
 /// The text of each `<td>`/`<th>` of each row of the page's report table body (tags stripped,
 /// English thousands separators removed so numbers compare with the CSV).
 fn table_rows(body: &str, section: &str) -> Vec<Vec<String>> {
-    let start = body.find("<table class=\"list report\">").unwrap_or_else(|| panic!("no report table:\n{body}"));
+    let start =
+        body.find("<table class=\"list report\">").unwrap_or_else(|| panic!("no report table:\n{body}"));
     let table = &body[start..start + body[start..].find("</table>").expect("table end")];
     let open = format!("<{section}>");
     let Some(i) = table.find(&open) else { return Vec::new() };
@@ -173,7 +174,10 @@ async fn sales_by_period_cut_at_the_shops_midnight_across_dst() {
         &["2024-04-01", "2", "54.00", "25.00", "29.00", "0", "0.00"],
     ]);
     assert_eq!(table_rows(&body, "tbody"), want);
-    assert_eq!(table_rows(&body, "tfoot"), strs(&[&["Total", "4", "134.00", "25.00", "109.00", "1", "50.00"]]));
+    assert_eq!(
+        table_rows(&body, "tfoot"),
+        strs(&[&["Total", "4", "134.00", "25.00", "109.00", "1", "50.00"]])
+    );
     let (header, rows) = shop.csv(&format!("{base}&group=day")).await;
     assert_eq!(header, ["period_start", "sales", "gross", "returns", "net", "voided_sales", "voided_amount"]);
     assert_eq!(rows, want, "the CSV matches the page");
@@ -325,11 +329,22 @@ async fn stock_valuation_at_cost_flags_negative_stock() {
         ]
     );
     let body = shop.page("/reports/stock-valuation?by=category").await;
-    let want = strs(&[&["Limpieza", "1", "1485.00", "0"], &["Bebidas", "2", "376.00", "1"], &["(no category)", "1", "184.00", "0"]]);
+    let want = strs(&[
+        &["Limpieza", "1", "1485.00", "0"],
+        &["Bebidas", "2", "376.00", "1"],
+        &["(no category)", "1", "184.00", "0"],
+    ]);
     assert_eq!(table_rows(&body, "tbody"), want);
     let (_, rows) = shop.csv("/reports/stock-valuation?by=category").await;
     let got: Vec<Vec<String>> = rows.iter().map(|r| r[1..].to_vec()).collect();
-    assert_eq!(got, strs(&[&["Limpieza", "1", "1485.00", "0"], &["Bebidas", "2", "376.00", "1"], &["", "1", "184.00", "0"]]));
+    assert_eq!(
+        got,
+        strs(&[
+            &["Limpieza", "1", "1485.00", "0"],
+            &["Bebidas", "2", "376.00", "1"],
+            &["", "1", "184.00", "0"]
+        ])
+    );
 }
 
 #[tokio::test]

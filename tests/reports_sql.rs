@@ -165,10 +165,7 @@ async fn a_line_keeps_the_cost_at_the_time_of_sale_and_nobody_sets_it() {
     .expect("events");
     let got: Vec<(i64, Decimal, Decimal, Decimal)> =
         rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
-    assert_eq!(
-        got,
-        vec![(first, dec("4"), dec("8"), dec("20")), (second, dec("6"), dec("6"), dec("10"))]
-    );
+    assert_eq!(got, vec![(first, dec("4"), dec("8"), dec("20")), (second, dec("6"), dec("6"), dec("10"))]);
     // the column is not the client's to write: no grant, for any role
     for who in [OWNER, STAFF] {
         let sql = format!(
@@ -202,9 +199,15 @@ async fn voided_sales_drop_out_and_returns_count_negative() {
         .await
         .expect("return");
     }
-    run(&mut c, &a, OWNER, &format!("update sales set status = 'voided', void_reason = 'x' where id = {voided}"), true)
-        .await
-        .expect("void");
+    run(
+        &mut c,
+        &a,
+        OWNER,
+        &format!("update sales set status = 'voided', void_reason = 'x' where id = {voided}"),
+        true,
+    )
+    .await
+    .expect("void");
     let rows = run(
         &mut c,
         &a,

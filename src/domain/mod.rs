@@ -9,11 +9,11 @@ pub mod images;
 pub mod member;
 pub mod money;
 pub mod quotes;
+pub mod reports;
 pub mod sales;
 pub mod shop;
 pub mod stock;
 pub mod text;
-pub mod reports;
 
 /// A list query fetches one row more than a page: keep the page, and whether more follow.
 pub fn split_page<T>(mut rows: Vec<T>, page_size: i64) -> (Vec<T>, bool) {

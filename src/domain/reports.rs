@@ -113,7 +113,12 @@ pub fn parse_date(raw: &str) -> Result<Option<NaiveDate>, &'static str> {
         .map_err(|_| "report.error_date")
 }
 
-fn choice<T: Copy>(raw: &str, default: T, options: &[(&str, T)], error: &'static str) -> Result<T, &'static str> {
+fn choice<T: Copy>(
+    raw: &str,
+    default: T,
+    options: &[(&str, T)],
+    error: &'static str,
+) -> Result<T, &'static str> {
     match raw.trim() {
         "" => Ok(default),
         s => options.iter().find(|(k, _)| *k == s).map(|(_, v)| *v).ok_or(error),
@@ -151,7 +156,9 @@ impl RawFilters {
         match report {
             Report::Sales => {
                 let g = [("day", Grouping::Day), ("week", Grouping::Week), ("month", Grouping::Month)];
-                if let Some(g) = take(e, "group", choice(&self.group, Grouping::Day, &g, "report.error_group")) {
+                if let Some(g) =
+                    take(e, "group", choice(&self.group, Grouping::Day, &g, "report.error_group"))
+                {
                     f.group = g;
                 }
                 let days = (f.range.to - f.range.from).num_days() + 1;
@@ -166,7 +173,9 @@ impl RawFilters {
                 }
                 let top = match self.top.trim() {
                     "" => Ok(TOP_DEFAULT),
-                    s => s.parse::<i64>().ok().filter(|n| (1..=TOP_MAX).contains(n)).ok_or("report.error_top"),
+                    s => {
+                        s.parse::<i64>().ok().filter(|n| (1..=TOP_MAX).contains(n)).ok_or("report.error_top")
+                    }
                 };
                 if let Some(top) = take(e, "top", top) {
                     f.top = top;
@@ -174,7 +183,9 @@ impl RawFilters {
             }
             Report::Margin | Report::Valuation => {
                 let b = [("product", Breakdown::Product), ("category", Breakdown::Category)];
-                if let Some(b) = take(e, "by", choice(&self.by, Breakdown::Product, &b, "report.error_breakdown")) {
+                if let Some(b) =
+                    take(e, "by", choice(&self.by, Breakdown::Product, &b, "report.error_breakdown"))
+                {
                     f.breakdown = b;
                 }
             }
@@ -201,7 +212,10 @@ impl Filters {
     /// writes them).
     pub fn echo(&self, report: Report) -> RawFilters {
         let iso = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-        let mut r = RawFilters { category: self.category.map(|c| c.to_string()).unwrap_or_default(), ..Default::default() };
+        let mut r = RawFilters {
+            category: self.category.map(|c| c.to_string()).unwrap_or_default(),
+            ..Default::default()
+        };
         if report != Report::Valuation {
             r.from = iso(self.range.from);
             r.to = iso(self.range.to);
@@ -231,7 +245,10 @@ pub fn percent(numerator: Decimal, denominator: Decimal) -> Option<Decimal> {
     if denominator.is_zero() {
         return None;
     }
-    Some((numerator * Decimal::ONE_HUNDRED / denominator).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+    Some(
+        (numerator * Decimal::ONE_HUNDRED / denominator)
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+    )
 }
 
 /// Today in the shop's time zone.
@@ -440,10 +457,16 @@ pub async fn margin(
         Some(_) => super::split_page(items, PAGE_SIZE),
         None => (items, false),
     };
-    let totals_sql = format!("{from} select coalesce(sum(amount), 0), coalesce(round(sum(cost), 2), 0) from m");
+    let totals_sql =
+        format!("{from} select coalesce(sum(amount), 0), coalesce(round(sum(cost), 2), 0) from m");
     let t = tx.query_one(&totals_sql, &[&f.range.from, &f.range.to, &f.category]).await?;
     let (revenue, cost): (Decimal, Decimal) = (t.get(0), t.get(1));
-    let totals = MarginTotals { revenue, cost, margin: revenue - cost, margin_percent: percent(revenue - cost, revenue) };
+    let totals = MarginTotals {
+        revenue,
+        cost,
+        margin: revenue - cost,
+        margin_percent: percent(revenue - cost, revenue),
+    };
     Ok((items, more, totals))
 }
 
@@ -568,8 +591,14 @@ mod tests {
         let today = d(2024, 3, 31);
         let err = |r: RawFilters, rep| r.parse(rep, today).expect_err("refused");
         assert_eq!(err(raw("2024-02-30", ""), Report::Sales), vec![("from", "report.error_date")]);
-        assert_eq!(err(raw("2024-03-10", "2024-03-01"), Report::Margin), vec![("to", "report.error_reversed")]);
-        assert_eq!(err(raw("2000-01-01", "2024-01-01"), Report::Margin), vec![("to", "report.error_range_too_long")]);
+        assert_eq!(
+            err(raw("2024-03-10", "2024-03-01"), Report::Margin),
+            vec![("to", "report.error_reversed")]
+        );
+        assert_eq!(
+            err(raw("2000-01-01", "2024-01-01"), Report::Margin),
+            vec![("to", "report.error_range_too_long")]
+        );
         assert_eq!(
             err(raw("2022-01-01", "2024-01-01"), Report::Sales),
             vec![("group", "report.error_too_many_days")]
@@ -580,7 +609,10 @@ mod tests {
         let mut r = raw("", "");
         r.top = "0".into();
         r.by = "profit".into();
-        assert_eq!(err(r, Report::BestSellers), vec![("by", "report.error_rank"), ("top", "report.error_top")]);
+        assert_eq!(
+            err(r, Report::BestSellers),
+            vec![("by", "report.error_rank"), ("top", "report.error_top")]
+        );
         // fields a report does not use are ignored
         let mut r = raw("nonsense", "");
         r.group = "year".into();

@@ -8,10 +8,10 @@ mod health;
 mod home;
 mod imports;
 mod quotes;
+mod reports;
 mod sales;
 mod shops;
 mod stock;
-mod reports;
 
 use std::future::Future;
 

@@ -23,7 +23,8 @@ use crate::views;
 use crate::views::reports::{ReportView, Table};
 
 pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
-    let report = |slug: &'static str, r: Report| page(app, seg2("reports", slug), move |app, req| show(app, req, r));
+    let report =
+        |slug: &'static str, r: Report| page(app, seg2("reports", slug), move |app, req| show(app, req, r));
     page(app, seg("reports"), index)
         .or(report("sales", Report::Sales))
         .unify()
@@ -99,7 +100,14 @@ async fn run(tx: &Tx<'_>, report: Report, f: &Filters, page: Option<i64>) -> Res
 fn raw_filters(req: &Req) -> RawFilters {
     let q = req.query_form();
     let g = |k: &str| q.get(k).trim().chars().take(40).collect::<String>();
-    RawFilters { from: g("from"), to: g("to"), group: g("group"), by: g("by"), top: g("top"), category: g("category") }
+    RawFilters {
+        from: g("from"),
+        to: g("to"),
+        group: g("group"),
+        by: g("by"),
+        top: g("top"),
+        category: g("category"),
+    }
 }
 
 fn csv_response(bytes: Vec<u8>, shop: &str, report: Report, f: &Filters) -> Response {

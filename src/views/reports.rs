@@ -115,10 +115,22 @@ fn title_key(r: Report) -> &'static str {
 
 /// What a report page shows under its form.
 pub enum Table<'a> {
-    Sales { rows: &'a [PeriodRow], totals: &'a PeriodRow, group: Grouping },
+    Sales {
+        rows: &'a [PeriodRow],
+        totals: &'a PeriodRow,
+        group: Grouping,
+    },
     Best(&'a [BestRow]),
-    Margin { rows: &'a [MarginRow], totals: &'a MarginTotals, by: Breakdown },
-    Valuation { rows: &'a [ValuationRow], totals: &'a ValuationTotals, by: Breakdown },
+    Margin {
+        rows: &'a [MarginRow],
+        totals: &'a MarginTotals,
+        by: Breakdown,
+    },
+    Valuation {
+        rows: &'a [ValuationRow],
+        totals: &'a ValuationTotals,
+        by: Breakdown,
+    },
     /// The filters were refused: the form shows why.
     Nothing,
 }
@@ -156,7 +168,9 @@ fn query_string(v: &ReportView, extra: &[(&str, &str)]) -> String {
     let r = v.raw;
     let fields: &[(&str, &str)] = match v.report {
         Report::Sales => &[("from", &r.from), ("to", &r.to), ("group", &r.group)],
-        Report::BestSellers => &[("from", &r.from), ("to", &r.to), ("by", &r.by), ("top", &r.top), ("category", &r.category)],
+        Report::BestSellers => {
+            &[("from", &r.from), ("to", &r.to), ("by", &r.by), ("top", &r.top), ("category", &r.category)]
+        }
         Report::Margin => &[("from", &r.from), ("to", &r.to), ("by", &r.by), ("category", &r.category)],
         Report::Valuation => &[("by", &r.by), ("category", &r.category)],
     };
@@ -291,7 +305,7 @@ fn table(l: Locale, v: &ReportView) -> Markup {
             } }
             p.hint { (t(l, "report.sales_note")) }
         },
-        Table::Best(rows) if rows.is_empty() => html! { p.empty { (t(l, "report.nothing")) } },
+        Table::Best([]) => html! { p.empty { (t(l, "report.nothing")) } },
         Table::Best(rows) => html! {
             div.table-wrap { table.list.report {
                 thead { tr {
@@ -471,7 +485,17 @@ pub fn best_sellers_csv(rows: &[BestRow]) -> Result<Vec<u8>, AppError> {
 pub fn margin_csv(rows: &[MarginRow], by: Breakdown) -> Result<Vec<u8>, AppError> {
     match by {
         Breakdown::Product => write_csv(
-            &["product_id", "sku", "name", "category", "quantity", "revenue", "cost", "margin", "margin_percent"],
+            &[
+                "product_id",
+                "sku",
+                "name",
+                "category",
+                "quantity",
+                "revenue",
+                "cost",
+                "margin",
+                "margin_percent",
+            ],
             rows.iter().map(|r| {
                 vec![
                     opt_id(r.id),
