@@ -248,6 +248,23 @@ fn mapped() -> Vec<(&'static str, Vec<Probe>)> {
                 probe("app.tenants", "UPDATE", "update app.tenants set name = 'Renombrado' where id = {t}"),
             ],
         ),
+        (
+            "view balance, money ledger, reports",
+            // the report views (security_invoker): staff read sales, never their aggregates or costs
+            vec![
+                probe("report_sales", "SELECT", "select * from {s}.report_sales where sale_id = {sale}"),
+                probe(
+                    "report_line_events",
+                    "SELECT",
+                    "select * from {s}.report_line_events where sale_line_id = {sl} and kind = 'sale'",
+                ),
+                probe(
+                    "report_stock_valuation",
+                    "SELECT",
+                    "select * from {s}.report_stock_valuation where product_id = {p}",
+                ),
+            ],
+        ),
     ]
 }
 

@@ -9,6 +9,7 @@ pub mod images;
 pub mod member;
 pub mod money;
 pub mod quotes;
+pub mod reports;
 pub mod sales;
 pub mod shop;
 pub mod stock;

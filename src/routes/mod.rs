@@ -9,6 +9,7 @@ mod health;
 mod home;
 mod imports;
 mod quotes;
+mod reports;
 mod sales;
 mod shops;
 mod stock;
@@ -44,6 +45,8 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(health::routes(&app))
         .unify()
         .or(assets::routes(&app))
+        .unify()
+        .or(reports::routes(&app))
         .unify()
         .boxed()
 }

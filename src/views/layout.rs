@@ -34,6 +34,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/units", key: "nav.units", needs: Some(Permission::ManageCatalog) },
     NavItem { href: "/missing", key: "nav.missing", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/shops", key: "nav.shops", needs: None },
+    NavItem { href: "/reports", key: "report.nav", needs: Some(Permission::ViewMoney) },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod imports;
 pub mod layout;
 pub mod quotes;
+pub mod reports;
 pub mod sales;
 pub mod shops;
 pub mod stock;
