@@ -11,3 +11,4 @@ pub mod i18n;
 pub mod routes;
 pub mod telemetry;
 pub mod views;
+pub mod mail;

@@ -11,6 +11,8 @@ mod quotes;
 mod sales;
 mod shops;
 mod stock;
+mod invitations;
+mod password;
 
 use std::future::Future;
 
@@ -41,6 +43,10 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(quotes::routes(&app))
         .unify()
         .or(health::routes(&app))
+        .unify()
+        .or(invitations::routes(&app))
+        .unify()
+        .or(password::routes(&app))
         .unify()
         .boxed()
 }

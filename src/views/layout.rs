@@ -34,6 +34,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/units", key: "nav.units", needs: Some(Permission::ManageCatalog) },
     NavItem { href: "/missing", key: "nav.missing", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/shops", key: "nav.shops", needs: None },
+    NavItem { href: "/members/invitations", key: "nav.invitations", needs: Some(Permission::ManageMembers) },
+    NavItem { href: "/password/change", key: "nav.password", needs: None },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

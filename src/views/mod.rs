@@ -12,5 +12,7 @@ pub mod quotes;
 pub mod sales;
 pub mod shops;
 pub mod stock;
+pub mod invitations;
+pub mod password;
 
 pub use layout::Page;
