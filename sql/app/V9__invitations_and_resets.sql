@@ -107,7 +107,8 @@ declare
     v_locale text;
     v_prev_tenant text := current_setting('app.tenant_id', true);
 begin
-    select * into i from app.invitations where id = p_id and tenant_id = p_tenant_id and email = p_email;
+    select * into i from app.invitations x
+     where x.id = p_id and x.tenant_id = p_tenant_id and x.email = p_email;
     if not found then
         return;
     end if;
