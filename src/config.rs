@@ -85,7 +85,9 @@ impl SmtpSettings {
     pub fn parse(raw: &str) -> Result<SmtpSettings, String> {
         let u = url::Url::parse(raw).map_err(|e| e.to_string())?;
         if !u.username().is_empty() || u.password().is_some() {
-            return Err("put the credentials in STOCK_SMTP_USER and STOCK_SMTP_PASSWORD, not in the URL".into());
+            return Err(
+                "put the credentials in STOCK_SMTP_USER and STOCK_SMTP_PASSWORD, not in the URL".into()
+            );
         }
         let host = u.host_str().filter(|h| !h.is_empty()).ok_or("the URL has no host")?;
         let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
@@ -297,7 +299,10 @@ mod tests {
             s("smtp://mail.example.com:2525"),
             Ok(SmtpSettings { host: "mail.example.com".into(), port: 2525, tls: SmtpTls::None })
         );
-        assert_eq!(s("smtp://mx.example.com?tls=starttls").map(|x| (x.port, x.tls)), Ok((587, SmtpTls::StartTls)));
+        assert_eq!(
+            s("smtp://mx.example.com?tls=starttls").map(|x| (x.port, x.tls)),
+            Ok((587, SmtpTls::StartTls))
+        );
         assert_eq!(s("smtps://mx.example.com").map(|x| (x.port, x.tls)), Ok((465, SmtpTls::Wrapper)));
         assert!(s("smtp://user:pw@mx.example.com").is_err());
         assert!(s("http://mx.example.com").is_err());

@@ -309,8 +309,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
 ];
 
 /// Every module's texts: this file's, plus the tables kept beside their views.
-const ALL_TEXTS: &[&[(&str, &str, &str)]] =
-    &[
+const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
     TEXTS,
     crate::views::sales::TEXTS,
     crate::views::customers::TEXTS,

@@ -60,8 +60,11 @@ impl World {
     }
 
     async fn audit(&self, action: &str) -> i64 {
-        self.count("select count(*) from {s}.audit_log where entity = 'invitation' and action = $1", &[&action])
-            .await
+        self.count(
+            "select count(*) from {s}.audit_log where entity = 'invitation' and action = $1",
+            &[&action],
+        )
+        .await
     }
 
     async fn invite(&self, email: &str, role: &str) -> Page {
@@ -145,7 +148,12 @@ async fn a_new_person_accepts_by_e_mail_and_the_link_then_is_spent() {
             &http,
             &path,
             "/invite/accept",
-            &[("token", &token_of(&path)), ("display_name", "Ana"), ("password", "corta"), ("password_confirm", "corta")],
+            &[
+                ("token", &token_of(&path)),
+                ("display_name", "Ana"),
+                ("password", "corta"),
+                ("password_confirm", "corta"),
+            ],
         )
         .await;
     assert_eq!(bad.status, 422, "{}", bad.body);
@@ -159,13 +167,17 @@ async fn a_new_person_accepts_by_e_mail_and_the_link_then_is_spent() {
     assert!(dash.body.contains("Almacén Don José"), "{}", dash.body);
     let ana = w.count("select id from app.users where email = 'ana@example.com'", &[]).await;
     assert_eq!(
-        w.count("select count(*) from app.memberships where user_id = $1 and tenant_id = $2 and role = 'staff'", &[&ana, &w.tenant])
-            .await,
+        w.count(
+            "select count(*) from app.memberships where user_id = $1 and tenant_id = $2 and role = 'staff'",
+            &[&ana, &w.tenant]
+        )
+        .await,
         1
     );
     assert_eq!(w.audit("accepted").await, 1);
     assert_eq!(
-        w.count("select user_id from {s}.audit_log where entity = 'invitation' and action = 'accepted'", &[]).await,
+        w.count("select user_id from {s}.audit_log where entity = 'invitation' and action = 'accepted'", &[])
+            .await,
         ana
     );
     // staff cannot reach the invitations
@@ -228,8 +240,11 @@ async fn an_existing_account_joins_after_signing_in() {
     let r = w.app.submit_with(&http, &path, "/invite/accept", &[("token", &token_of(&path))]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(
-        w.count("select count(*) from app.memberships where user_id = $1 and tenant_id = $2 and role = 'admin'", &[&bea, &w.tenant])
-            .await,
+        w.count(
+            "select count(*) from app.memberships where user_id = $1 and tenant_id = $2 and role = 'admin'",
+            &[&bea, &w.tenant]
+        )
+        .await,
         1
     );
     let dash = w.app.get_with(&http, "/dashboard").await;
@@ -263,12 +278,16 @@ async fn tampered_expired_revoked_and_replaced_links_change_nothing() {
     let key = w.app.db.config.secret_key.expose().to_string();
     let nonce = stock::domain::invitations::Nonce::generate();
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
-    let expired = stock::domain::invitations::issue(&key, id, w.tenant, "caro@example.com", &nonce, past).expect("sign");
+    let expired = stock::domain::invitations::issue(&key, id, w.tenant, "caro@example.com", &nonce, past)
+        .expect("sign");
     let p = w.app.get_with(&common::client(), &format!("/invite/accept?token={expired}")).await;
     assert_eq!(p.status, 410, "{}", p.body);
     assert!(p.body.contains("venció"), "{}", p.body);
     // and a current token whose row expired in the database
-    w.admin.execute("update app.invitations set expires_at = now() - interval '1 second' where id = $1", &[&id]).await.expect("expire");
+    w.admin
+        .execute("update app.invitations set expires_at = now() - interval '1 second' where id = $1", &[&id])
+        .await
+        .expect("expire");
     let p = w.app.get_with(&common::client(), &path).await;
     assert_eq!(p.status, 410, "{}", p.body);
     let r = accept_new(&w.app, &common::client(), &path, "Caro").await;
@@ -338,11 +357,16 @@ async fn bad_input_is_refused_next_to_the_field_and_nothing_is_written() {
     let token = w.app.get_with(&admin_http, "/dashboard").await.csrf();
     let r = w
         .app
-        .post_with(&admin_http, "/members/invite", &[("csrf", &token), ("email", "x@example.com"), ("role", "staff")])
+        .post_with(
+            &admin_http,
+            "/members/invite",
+            &[("csrf", &token), ("email", "x@example.com"), ("role", "staff")],
+        )
         .await;
     assert_eq!(r.status, 403);
     let id = w.invitation_id("pia@example.com").await;
-    let r = w.app.post_with(&admin_http, &format!("/members/invitations/{id}/revoke"), &[("csrf", &token)]).await;
+    let r =
+        w.app.post_with(&admin_http, &format!("/members/invitations/{id}/revoke"), &[("csrf", &token)]).await;
     assert_eq!(r.status, 403);
     assert_eq!(w.invitations().await, before);
     assert_eq!(w.count("select count(*) from app.invitations where revoked_at is not null", &[]).await, 0);
@@ -360,7 +384,11 @@ async fn a_mail_server_that_is_down_keeps_the_invitation_and_a_resend_works_late
     assert_eq!(r.status, 303, "{}", r.body);
     let list = w.app.get("/members/invitations").await;
     assert!(list.body.contains("no se pudo enviar el correo"), "{}", list.body);
-    assert!(list.body.contains("rio@example.com") && list.body.contains("todavía no se envió"), "{}", list.body);
+    assert!(
+        list.body.contains("rio@example.com") && list.body.contains("todavía no se envió"),
+        "{}",
+        list.body
+    );
     let id = w.invitation_id("rio@example.com").await;
     assert_eq!(w.count("select send_count::bigint from app.invitations where id = $1", &[&id]).await, 0);
     assert_eq!(w.count("select count(*) from app.invitations where last_sent_at is null", &[]).await, 1);
@@ -385,7 +413,9 @@ async fn without_a_mail_server_the_message_goes_to_the_mail_directory() {
     db.add_member(tenant, OWNER, "owner").await;
     let app = common::spawn_app_on(db).await;
     assert_eq!(app.login(OWNER, PASSWORD).await.status, 303);
-    let r = app.submit("/members/invite", "/members/invite", &[("email", "dev@example.com"), ("role", "staff")]).await;
+    let r = app
+        .submit("/members/invite", "/members/invite", &[("email", "dev@example.com"), ("role", "staff")])
+        .await;
     assert_eq!(r.status, 303);
     let files: Vec<_> = std::fs::read_dir(&dir).expect("mail dir").flatten().collect();
     assert_eq!(files.len(), 1);
@@ -423,12 +453,25 @@ async fn every_invitation_form_checks_csrf() {
         .post_with(
             &http,
             "/invite/accept",
-            &[("csrf", "nope"), ("token", &token), ("display_name", "Tom"), ("password", "clave-larga-1"), ("password_confirm", "clave-larga-1")],
+            &[
+                ("csrf", "nope"),
+                ("token", &token),
+                ("display_name", "Tom"),
+                ("password", "clave-larga-1"),
+                ("password_confirm", "clave-larga-1"),
+            ],
         )
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(w.invitations().await, before);
-    assert_eq!(w.count("select count(*) from app.invitations where revoked_at is not null or accepted_at is not null", &[]).await, 0);
+    assert_eq!(
+        w.count(
+            "select count(*) from app.invitations where revoked_at is not null or accepted_at is not null",
+            &[]
+        )
+        .await,
+        0
+    );
     assert_eq!(w.count("select count(*) from app.users where email = 'tom@example.com'", &[]).await, 0);
     assert_eq!(w.smtp().count(), 1);
 }
@@ -473,7 +516,10 @@ async fn sql_level_only_the_shops_owner_reaches_its_invitations() {
     let owner = Some(a);
 
     // the owner reads and changes only its shop's open invitations
-    assert_eq!(as_role(&mut c, owner, Some(owner_a), &r.owner, "select id from app.invitations").await.ok(), Some(1));
+    assert_eq!(
+        as_role(&mut c, owner, Some(owner_a), &r.owner, "select id from app.invitations").await.ok(),
+        Some(1)
+    );
     let other = format!("select id from app.invitations where tenant_id = {b}");
     assert_eq!(as_role(&mut c, owner, Some(owner_a), &r.owner, &other).await.ok(), Some(0));
     let revoke_b = format!("update app.invitations set revoked_at = now() where tenant_id = {b}");
@@ -484,7 +530,10 @@ async fn sql_level_only_the_shops_owner_reaches_its_invitations() {
              values ({t}, 'new@example.com', '{role}', {by}, sha256('x'::bytea))"
         )
     };
-    assert_eq!(as_role(&mut c, owner, Some(owner_a), &r.owner, &insert(a, owner_a, "admin")).await.ok(), Some(1));
+    assert_eq!(
+        as_role(&mut c, owner, Some(owner_a), &r.owner, &insert(a, owner_a, "admin")).await.ok(),
+        Some(1)
+    );
     let cross = as_role(&mut c, owner, Some(owner_a), &r.owner, &insert(b, owner_a, "admin")).await;
     assert_eq!(code(&cross).as_deref(), Some("42501"), "{cross:?}");
     let forged_by = as_role(&mut c, owner, Some(owner_a), &r.owner, &insert(a, admin_a, "admin")).await;
@@ -510,9 +559,15 @@ async fn sql_level_only_the_shops_owner_reaches_its_invitations() {
         }
     }
     let bare = c.execute("select id from app.invitations", &[]).await;
-    assert_eq!(bare.err().and_then(|e| e.code().cloned()).map(|c| c.code().to_string()).as_deref(), Some("42501"));
+    assert_eq!(
+        bare.err().and_then(|e| e.code().cloned()).map(|c| c.code().to_string()).as_deref(),
+        Some("42501")
+    );
     // wrong context: the owner role with no shop, or shop B's id, sees none of A's
-    assert_eq!(as_role(&mut c, None, Some(owner_a), &r.owner, "select id from app.invitations").await.ok(), Some(0));
+    assert_eq!(
+        as_role(&mut c, None, Some(owner_a), &r.owner, "select id from app.invitations").await.ok(),
+        Some(0)
+    );
 
     // memberships still never come from a plain INSERT, even for an owner with an invitation
     let direct = as_role(
@@ -554,7 +609,14 @@ async fn sql_level_only_the_shops_owner_reaches_its_invitations() {
     assert_eq!(preview.ok(), Some(0));
     // and the provisioning path stays closed to every request role
     for role in [&r.owner, &r.anon] {
-        let got = as_role(&mut c, owner, Some(owner_a), role, "select app_private.add_member(1, 'x@example.com', 'X', null, 'staff')").await;
+        let got = as_role(
+            &mut c,
+            owner,
+            Some(owner_a),
+            role,
+            "select app_private.add_member(1, 'x@example.com', 'X', null, 'staff')",
+        )
+        .await;
         assert_eq!(code(&got).as_deref(), Some("42501"), "{role}: {got:?}");
     }
     let audit = admin

@@ -169,11 +169,16 @@ async fn expired_and_forged_links_change_nothing() {
     let w = world().await;
     w.forgot(&common::client(), ANA).await;
     let path = local(&smtp::parse(&w.smtp.wait_for(1).await).link(PUBLIC));
-    w.admin.execute("update app.password_resets set expires_at = now() - interval '1 second'", &[]).await.expect("expire");
+    w.admin
+        .execute("update app.password_resets set expires_at = now() - interval '1 second'", &[])
+        .await
+        .expect("expire");
     let http = common::client();
     assert_eq!(w.app.get_with(&http, &path).await.status, 410);
     assert_eq!(reset(&w.app, &http, &path, NEW_PASSWORD, NEW_PASSWORD).await.status, 410);
-    for forged in ["/password/reset?token=abc", "/password/reset", &format!("/password/reset?token={}", "A".repeat(43))] {
+    for forged in
+        ["/password/reset?token=abc", "/password/reset", &format!("/password/reset?token={}", "A".repeat(43))]
+    {
         assert_eq!(w.app.get_with(&http, forged).await.status, 410, "{forged}");
     }
     assert_eq!(w.app.login_with(&common::client(), ANA, PASSWORD).await.status, 303);
@@ -204,21 +209,38 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
     let w = world().await;
     let other = w.signed_in(PASSWORD).await;
     let me = w.signed_in(PASSWORD).await;
-    assert_eq!(w.app.get_with(&common::client(), "/password/change").await.location.as_deref(), Some("/login"));
+    assert_eq!(
+        w.app.get_with(&common::client(), "/password/change").await.location.as_deref(),
+        Some("/login")
+    );
     let form = |current: &'static str, pw: &'static str, confirm: &'static str| {
         vec![("current_password", current), ("password", pw), ("password_confirm", confirm)]
     };
-    let r = w.app.submit_with(&me, "/password/change", "/password/change", &form("equivocada", NEW_PASSWORD, NEW_PASSWORD)).await;
+    let r = w
+        .app
+        .submit_with(
+            &me,
+            "/password/change",
+            "/password/change",
+            &form("equivocada", NEW_PASSWORD, NEW_PASSWORD),
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Esa no es su contraseña actual."), "{}", r.body);
-    let r = w.app.submit_with(&me, "/password/change", "/password/change", &form(PASSWORD, "corta", "corta")).await;
+    let r = w
+        .app
+        .submit_with(&me, "/password/change", "/password/change", &form(PASSWORD, "corta", "corta"))
+        .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Use al menos 8 caracteres."), "{}", r.body);
     assert_eq!(w.sessions().await, 2);
     assert_eq!(w.app.login_with(&common::client(), ANA, PASSWORD).await.status, 303);
     assert_eq!(w.sessions().await, 3);
 
-    let r = w.app.submit_with(&me, "/password/change", "/password/change", &form(PASSWORD, NEW_PASSWORD, NEW_PASSWORD)).await;
+    let r = w
+        .app
+        .submit_with(&me, "/password/change", "/password/change", &form(PASSWORD, NEW_PASSWORD, NEW_PASSWORD))
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(w.sessions().await, 1, "only this session is left");
     assert_eq!(w.app.get_with(&me, "/dashboard").await.status, 200);
@@ -236,10 +258,23 @@ async fn every_password_form_checks_csrf() {
     let anon = common::client();
     anon.get(w.app.url("/password/forgot")).send().await.expect("anon cookie");
     let token = token_of(&path);
-    let cases: Vec<(&reqwest::Client, &str, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (&'a reqwest::Client, &'a str, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         (&anon, "/password/forgot", vec![("email", ANA)]),
-        (&anon, "/password/reset", vec![("token", &token), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)]),
-        (&me, "/password/change", vec![("current_password", PASSWORD), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)]),
+        (
+            &anon,
+            "/password/reset",
+            vec![("token", &token), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+        ),
+        (
+            &me,
+            "/password/change",
+            vec![
+                ("current_password", PASSWORD),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+        ),
     ];
     for (http, action, fields) in cases {
         for csrf in [None, Some("forged")] {
@@ -292,7 +327,10 @@ async fn sql_level_nobody_reads_resets_and_only_anon_requests_them() {
     }
     // a wrong token resets nothing
     let admin = db.admin().await;
-    let hash: String =
-        admin.query_one("select password_hash from app.users where id = $1", &[&owner]).await.expect("hash").get(0);
+    let hash: String = admin
+        .query_one("select password_hash from app.users where id = $1", &[&owner])
+        .await
+        .expect("hash")
+        .get(0);
     assert!(hash.starts_with("$argon2id$"));
 }

@@ -99,8 +99,12 @@ pub fn issue(
         iat: Utc::now().timestamp(),
         exp: expires_at.timestamp(),
     };
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&signing_key(secret)))
-        .map_err(|e| AppError::Internal(format!("signing an invitation: {e}")))
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&signing_key(secret)),
+    )
+    .map_err(|e| AppError::Internal(format!("signing an invitation: {e}")))
 }
 
 /// Checks the signature (HS256 only) and the expiry, with no leeway.
@@ -158,7 +162,8 @@ fn from_row(r: &tokio_postgres::Row) -> Result<Invitation, AppError> {
 
 /// The shop's open invitations (pending or expired), newest first.
 pub async fn list_open(tx: &Tx<'_>) -> Result<Vec<Invitation>, AppError> {
-    let rows = tx.query(&format!("{SELECT_OPEN} order by i.created_at desc, i.id desc limit 500"), &[]).await?;
+    let rows =
+        tx.query(&format!("{SELECT_OPEN} order by i.created_at desc, i.id desc limit 500"), &[]).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -343,7 +348,8 @@ fn accept_error(e: tokio_postgres::Error) -> AcceptError {
     if violated_constraint(&e) == Some("users_email_key") {
         return AcceptError::AccountExists;
     }
-    let hint = e.as_db_error().filter(|d| matches!(d.code().code(), "P0001" | "P0002")).and_then(|d| d.hint());
+    let hint =
+        e.as_db_error().filter(|d| matches!(d.code().code(), "P0001" | "P0002")).and_then(|d| d.hint());
     match hint {
         Some("wrong_account") => AcceptError::WrongAccount,
         Some("invalid") => AcceptError::Closed(LinkState::Invalid),
@@ -392,7 +398,11 @@ pub async fn accept_as_new(
 }
 
 /// Accepts for the signed-in person, who must be the invited e-mail's account. Returns the shop.
-pub async fn accept_for_session(tx: &Tx<'_>, link: &Link, session: &SessionToken) -> Result<i64, AcceptError> {
+pub async fn accept_for_session(
+    tx: &Tx<'_>,
+    link: &Link,
+    session: &SessionToken,
+) -> Result<i64, AcceptError> {
     tx.query_one(
         "select app_private.accept_invitation_for_session($1, $2, $3, $4, $5)",
         &[&link.id, &link.tenant_id, &link.email, &link.nonce_hash, &session.hash()],
@@ -426,7 +436,10 @@ mod tests {
         assert_eq!((link.id, link.tenant_id, link.email.as_str()), (7, 3, "ana@example.com"));
         assert_eq!(link.nonce_hash, nonce.hash());
 
-        assert_eq!(verify("another-secret-key-0123456789-abcdefghijk", &token).err(), Some(LinkError::Invalid));
+        assert_eq!(
+            verify("another-secret-key-0123456789-abcdefghijk", &token).err(),
+            Some(LinkError::Invalid)
+        );
         let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
         let forged = Claims {
             jti: "7".into(),

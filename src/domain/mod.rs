@@ -6,15 +6,15 @@ pub mod csv_io;
 pub mod customers;
 pub mod dashboard;
 pub mod images;
+pub mod invitations;
 pub mod member;
 pub mod money;
+pub mod password;
 pub mod quotes;
 pub mod sales;
 pub mod shop;
 pub mod stock;
 pub mod text;
-pub mod invitations;
-pub mod password;
 
 /// A list query fetches one row more than a page: keep the page, and whether more follow.
 pub fn split_page<T>(mut rows: Vec<T>, page_size: i64) -> (Vec<T>, bool) {

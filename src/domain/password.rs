@@ -52,9 +52,14 @@ impl ResetToken {
 /// What a reset request leads to. The person asking is told the same in both non-throttled cases.
 #[derive(Debug)]
 pub enum ResetRequest {
-    Throttled { retry_after: Duration },
+    Throttled {
+        retry_after: Duration,
+    },
     /// An account has this e-mail: write to it in its language (when it chose one).
-    Send { display_name: String, locale: Option<Locale> },
+    Send {
+        display_name: String,
+        locale: Option<Locale>,
+    },
     NoAccount,
 }
 

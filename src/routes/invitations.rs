@@ -12,7 +12,9 @@ use super::auth::{finish, page_for, with_flash};
 use super::{form, form_with, page, seg2};
 use crate::db::tx::{Access, SessionCtx};
 use crate::domain::auth::{hash_password, Email, Password, SessionToken};
-use crate::domain::invitations::{self as inv, AcceptError, Invitation, InviteError, Link, LinkError, LinkState};
+use crate::domain::invitations::{
+    self as inv, AcceptError, Invitation, InviteError, Link, LinkError, LinkState,
+};
 use crate::domain::member::Permission;
 use crate::domain::text::Name;
 use crate::error::AppError;
@@ -254,7 +256,8 @@ async fn accept(app: App, req: Req, form: Form) -> Result<Response, AppError> {
             let (parsed, errors) = parse_account(&form);
             let Some((name, password)) = parsed else {
                 drop(tx);
-                return render_accept(&app, &req, ctx.as_ref(), token, form.get("display_name"), &errors).await;
+                return render_accept(&app, &req, ctx.as_ref(), token, form.get("display_name"), &errors)
+                    .await;
             };
             let account = inv::NewAccount {
                 display_name: name,
@@ -274,7 +277,13 @@ async fn accept(app: App, req: Req, form: Form) -> Result<Response, AppError> {
             let mut r = redirect("/dashboard");
             if let Some(token) = new_session {
                 let ttl = app.config.session_ttl.as_secs();
-                cookies::set(&mut r, &app.config.cookie_name, token.expose(), Some(ttl), req.secure_cookies());
+                cookies::set(
+                    &mut r,
+                    &app.config.cookie_name,
+                    token.expose(),
+                    Some(ttl),
+                    req.secure_cookies(),
+                );
             }
             Ok(with_flash(&req, r, "flash.invitation_accepted"))
         }

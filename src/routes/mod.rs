@@ -7,12 +7,12 @@ mod customers;
 mod health;
 mod home;
 mod imports;
+mod invitations;
+mod password;
 mod quotes;
 mod sales;
 mod shops;
 mod stock;
-mod invitations;
-mod password;
 
 use std::future::Future;
 

@@ -71,7 +71,12 @@ async fn forgot(app: App, req: Req, form: Form) -> Result<Response, AppError> {
         }
         ResetRequest::Send { display_name, locale } => {
             let link = format!("{}/password/reset?token={}", app.config.public_base(), token.expose());
-            let m = views::password::reset_mail(locale.unwrap_or(req.locale), email.as_str(), &display_name, &link);
+            let m = views::password::reset_mail(
+                locale.unwrap_or(req.locale),
+                email.as_str(),
+                &display_name,
+                &link,
+            );
             let config = app.config.clone();
             tokio::spawn(async move {
                 if let Err(e) = mail::send(&config, &m).await {
@@ -92,7 +97,12 @@ async fn reset_form(app: App, mut req: Req) -> Result<Response, AppError> {
     Ok(finish(&req, r, anon))
 }
 
-async fn render_reset(app: &App, req: &Req, raw: &str, errors: &PasswordErrors) -> Result<Response, AppError> {
+async fn render_reset(
+    app: &App,
+    req: &Req,
+    raw: &str,
+    errors: &PasswordErrors,
+) -> Result<Response, AppError> {
     let p = page_for(req, None);
     let Some(token) = ResetToken::parse(raw) else {
         return Ok(with_status(html(views::password::link_invalid(&p)), StatusCode::GONE));

@@ -7,12 +7,12 @@ pub mod customers;
 pub mod dashboard;
 pub mod errors;
 pub mod imports;
+pub mod invitations;
 pub mod layout;
+pub mod password;
 pub mod quotes;
 pub mod sales;
 pub mod shops;
 pub mod stock;
-pub mod invitations;
-pub mod password;
 
 pub use layout::Page;

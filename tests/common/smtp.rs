@@ -196,23 +196,21 @@ pub fn decode_header(v: &str) -> String {
     // whitespace between two encoded words is not part of the text; elsewhere it is
     let mut prev_encoded = false;
     for word in v.split_whitespace() {
-        let decoded = word
-            .strip_prefix("=?")
-            .and_then(|w| w.strip_suffix("?="))
-            .and_then(|w| {
-                let mut it = w.splitn(3, '?');
-                let (_charset, enc, text) = (it.next()?, it.next()?, it.next()?);
-                match enc.to_ascii_lowercase().as_str() {
-                    "b" => base64::engine::general_purpose::STANDARD
-                        .decode(text)
-                        .ok()
-                        .and_then(|b| String::from_utf8(b).ok()),
-                    "q" => Some(quoted_printable(&text.replace('_', " "))),
-                    _ => None,
-                }
-            });
+        let decoded = word.strip_prefix("=?").and_then(|w| w.strip_suffix("?=")).and_then(|w| {
+            let mut it = w.splitn(3, '?');
+            let (_charset, enc, text) = (it.next()?, it.next()?, it.next()?);
+            match enc.to_ascii_lowercase().as_str() {
+                "b" => base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok()),
+                "q" => Some(quoted_printable(&text.replace('_', " "))),
+                _ => None,
+            }
+        });
         let encoded = decoded.is_some();
-        if !out.is_empty() && !(encoded && prev_encoded) {
+        let joined = encoded && prev_encoded;
+        if !out.is_empty() && !joined {
             out.push(' ');
         }
         out.push_str(&decoded.unwrap_or_else(|| word.to_string()));
