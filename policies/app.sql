@@ -87,3 +87,54 @@ alter table app.login_failures force row level security;
 drop policy if exists definer_all on app.login_failures;
 create policy definer_all on app.login_failures to {{schema_owner}} using (true) with check (true);
 revoke all on app.login_failures from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+-- Invitations and password resets (sql/app/V9__invitations_and_resets.sql).
+-- app.invitations: only the shop's owner reads, creates, resends (new nonce) and revokes them, and
+-- only while they are open. Accepting goes through the definer functions below, which check the
+-- link's nonce; they are the only way a membership is created besides sign-up.
+alter table app.invitations enable row level security;
+alter table app.invitations force row level security;
+drop policy if exists definer_all on app.invitations;
+create policy definer_all on app.invitations to {{schema_owner}} using (true) with check (true);
+drop policy if exists owner_read on app.invitations;
+create policy owner_read on app.invitations for select to {{owner}}
+    using (tenant_id = (select app.current_tenant_id()));
+drop policy if exists owner_invite on app.invitations;
+create policy owner_invite on app.invitations for insert to {{owner}}
+    with check (tenant_id = (select app.current_tenant_id()) and invited_by = (select app.current_user_id()));
+drop policy if exists owner_change_open on app.invitations;
+create policy owner_change_open on app.invitations for update to {{owner}}
+    using (tenant_id = (select app.current_tenant_id()) and accepted_at is null and revoked_at is null)
+    with check (tenant_id = (select app.current_tenant_id()));
+revoke all on app.invitations from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+grant select (id, tenant_id, email, role, invited_by, created_at, expires_at, accepted_at, accepted_by,
+              revoked_at, last_sent_at, send_count) on app.invitations to {{owner}};
+grant insert (tenant_id, email, role, invited_by, nonce_hash) on app.invitations to {{owner}};
+grant update (nonce_hash, revoked_at, last_sent_at, send_count) on app.invitations to {{owner}};
+
+-- app.password_resets and app.password_reset_requests: reached only through the functions below.
+alter table app.password_resets enable row level security;
+alter table app.password_resets force row level security;
+drop policy if exists definer_all on app.password_resets;
+create policy definer_all on app.password_resets to {{schema_owner}} using (true) with check (true);
+revoke all on app.password_resets from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+alter table app.password_reset_requests enable row level security;
+alter table app.password_reset_requests force row level security;
+drop policy if exists definer_all on app.password_reset_requests;
+create policy definer_all on app.password_reset_requests to {{schema_owner}} using (true) with check (true);
+revoke all on app.password_reset_requests from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+-- An invitation link is opened signed out (anon) or signed in with any shop role; the session-bound
+-- functions take a live session's hash, never a user id.
+grant execute on function app_private.invitation_preview(bigint, bigint, text, bytea)
+    to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+grant execute on function app_private.accept_invitation_new(bigint, bigint, text, bytea, text, text, text, bytea, bytea, interval, inet, text)
+    to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+grant execute on function app_private.accept_invitation_for_session(bigint, bigint, text, bytea, bytea)
+    to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+grant execute on function app_private.request_password_reset(text, inet, bytea, interval) to {{anon}};
+grant execute on function app_private.password_reset_for(bytea) to {{anon}};
+grant execute on function app_private.reset_password(bytea, text) to {{anon}};
+grant execute on function app_private.session_password_hash(bytea) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+grant execute on function app_private.change_password(bytea, text, text) to {{anon}}, {{owner}}, {{admin}}, {{staff}};

@@ -46,6 +46,7 @@ cat <<MSG
     Log in as owner@demo.test, admin@demo.test or staff@demo.test
     with password ${STOCK_DEMO_PASSWORD:-demo-password}.
     Database: $(_stock_pg_redact "$DATABASE_URL")
+    Mail: ${STOCK_SMTP_URL:+sent to $STOCK_SMTP_URL}${STOCK_SMTP_URL:-not sent (no STOCK_SMTP_URL): logged, and written to ${STOCK_MAIL_DIR:-target/mail}/*.eml}
     Stop with Ctrl-C.
 
 MSG

@@ -59,6 +59,63 @@ pub struct Config {
     /// Per-request context statements as unnamed statements instead of cached named ones: for
     /// PgBouncer older than 1.21 (or without `max_prepared_statements`) in transaction mode.
     pub unnamed_statements: bool,
+    /// Outgoing mail server (`STOCK_SMTP_URL`); none in development: mail then goes to the log and
+    /// to `mail_dir`.
+    pub smtp: Option<SmtpSettings>,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<Secret>,
+    /// The From: of every message (`STOCK_MAIL_FROM`).
+    pub mail_from: String,
+    /// Where development mail is written as `.eml` files when no SMTP server is configured.
+    pub mail_dir: std::path::PathBuf,
+    /// The address people use to reach the service, for links in e-mails (`STOCK_PUBLIC_URL`);
+    /// `http://<listen>` when unset.
+    pub public_url: Option<String>,
+}
+
+/// How to reach the mail server, from `smtp://host:port` (plain), `smtp://host:port?tls=starttls`
+/// or `smtps://host:port` (TLS from the first byte).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    None,
+    StartTls,
+    Wrapper,
+}
+
+impl SmtpSettings {
+    pub fn parse(raw: &str) -> Result<SmtpSettings, String> {
+        let u = url::Url::parse(raw).map_err(|e| e.to_string())?;
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(
+                "put the credentials in STOCK_SMTP_USER and STOCK_SMTP_PASSWORD, not in the URL".into()
+            );
+        }
+        let host = u.host_str().filter(|h| !h.is_empty()).ok_or("the URL has no host")?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let mut starttls = false;
+        for (k, v) in u.query_pairs() {
+            match (k.as_ref(), v.as_ref()) {
+                ("tls", "starttls") => starttls = true,
+                ("tls", "none") => starttls = false,
+                _ => return Err(format!("unknown option {k}={v} (expected tls=starttls)")),
+            }
+        }
+        let (tls, default_port) = match u.scheme() {
+            "smtp" if starttls => (SmtpTls::StartTls, 587),
+            "smtp" => (SmtpTls::None, 25),
+            "smtps" if !starttls => (SmtpTls::Wrapper, 465),
+            "smtps" => return Err("smtps:// is TLS already; use smtp://…?tls=starttls for STARTTLS".into()),
+            other => return Err(format!("unknown scheme {other}: expected smtp or smtps")),
+        };
+        Ok(SmtpSettings { host, port: u.port().unwrap_or(default_port), tls })
+    }
 }
 
 pub const DEFAULT_SECRET: &str = "insecure-development-key-change-me-0123456789";
@@ -81,6 +138,12 @@ impl Default for Config {
             metrics_token: None,
             shutdown_timeout: Duration::from_secs(25),
             unnamed_statements: false,
+            smtp: None,
+            smtp_user: None,
+            smtp_password: None,
+            mail_from: "Stock <no-reply@localhost>".into(),
+            mail_dir: "target/mail".into(),
+            public_url: None,
         }
     }
 }
@@ -155,7 +218,38 @@ impl Config {
             c.unnamed_statements = parse_bool(&v)
                 .ok_or_else(|| invalid("STOCK_DB_UNNAMED_STATEMENTS", "expected true or false"))?;
         }
+        if let Some(v) = get("STOCK_SMTP_URL").filter(|v| !v.is_empty()) {
+            c.smtp = Some(SmtpSettings::parse(&v).map_err(|e| invalid("STOCK_SMTP_URL", e))?);
+        }
+        c.smtp_user = get("STOCK_SMTP_USER").filter(|v| !v.is_empty());
+        c.smtp_password = get("STOCK_SMTP_PASSWORD").filter(|v| !v.is_empty()).map(Secret::new);
+        if c.smtp_user.is_some() != c.smtp_password.is_some() {
+            return Err(invalid("STOCK_SMTP_USER", "set STOCK_SMTP_USER and STOCK_SMTP_PASSWORD together"));
+        }
+        if let Some(v) = get("STOCK_MAIL_FROM") {
+            v.parse::<lettre::message::Mailbox>().map_err(|e| invalid("STOCK_MAIL_FROM", e))?;
+            c.mail_from = v;
+        }
+        if let Some(v) = get("STOCK_MAIL_DIR").filter(|v| !v.is_empty()) {
+            c.mail_dir = v.into();
+        }
+        if let Some(v) = get("STOCK_PUBLIC_URL").filter(|v| !v.is_empty()) {
+            let u = url::Url::parse(&v).map_err(|e| invalid("STOCK_PUBLIC_URL", e))?;
+            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                return Err(invalid("STOCK_PUBLIC_URL", "expected http(s)://host[:port][/path]"));
+            }
+            c.public_url = Some(v.trim_end_matches('/').to_string());
+        }
         Ok(c)
+    }
+
+    /// The base of links in e-mails, without a trailing slash.
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.clone(),
+            None if self.listen.ip().is_unspecified() => format!("http://127.0.0.1:{}", self.listen.port()),
+            None => format!("http://{}", self.listen),
+        }
     }
 
     pub fn uses_default_secret(&self) -> bool {
@@ -221,5 +315,43 @@ mod tests {
         assert!(e.to_string().contains("STOCK_SECRET_KEY"));
         let e = from(&[("STOCK_ROLE_PREFIX", "Bad Prefix")]).expect_err("prefix");
         assert!(e.to_string().contains("STOCK_ROLE_PREFIX"));
+    }
+
+    #[test]
+    fn smtp_urls_say_host_port_and_tls() {
+        let s = |u| SmtpSettings::parse(u);
+        assert_eq!(
+            s("smtp://mail.example.com:2525"),
+            Ok(SmtpSettings { host: "mail.example.com".into(), port: 2525, tls: SmtpTls::None })
+        );
+        assert_eq!(
+            s("smtp://mx.example.com?tls=starttls").map(|x| (x.port, x.tls)),
+            Ok((587, SmtpTls::StartTls))
+        );
+        assert_eq!(s("smtps://mx.example.com").map(|x| (x.port, x.tls)), Ok((465, SmtpTls::Wrapper)));
+        assert!(s("smtp://user:pw@mx.example.com").is_err());
+        assert!(s("http://mx.example.com").is_err());
+        assert!(s("smtp://mx.example.com?tls=maybe").is_err());
+        let e = from(&[("STOCK_SMTP_URL", "ftp://x")]).expect_err("bad smtp");
+        assert!(e.to_string().contains("STOCK_SMTP_URL"));
+        let e = from(&[("STOCK_MAIL_FROM", "not an address")]).expect_err("bad from");
+        assert!(e.to_string().contains("STOCK_MAIL_FROM"));
+        let e = from(&[("STOCK_SMTP_USER", "ana")]).expect_err("user without password");
+        assert!(e.to_string().contains("STOCK_SMTP_USER"));
+    }
+
+    #[test]
+    fn smtp_password_is_hidden_and_links_have_a_base() {
+        let c = from(&[
+            ("STOCK_SMTP_URL", "smtp://127.0.0.1:2525"),
+            ("STOCK_SMTP_USER", "mailer"),
+            ("STOCK_SMTP_PASSWORD", "smtp-hunter2"),
+            ("STOCK_PUBLIC_URL", "https://stock.example.com/"),
+        ])
+        .expect("config");
+        assert!(!format!("{c:?}").contains("smtp-hunter2"));
+        assert_eq!(c.public_base(), "https://stock.example.com");
+        let c = from(&[("STOCK_LISTEN", "0.0.0.0:9000")]).expect("config");
+        assert_eq!(c.public_base(), "http://127.0.0.1:9000");
     }
 }

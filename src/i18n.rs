@@ -315,6 +315,8 @@ const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
     crate::views::customers::TEXTS,
     crate::views::quotes::TEXTS,
     crate::views::reports::TEXTS,
+    crate::views::invitations::TEXTS,
+    crate::views::password::TEXTS,
 ];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {

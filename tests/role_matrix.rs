@@ -107,6 +107,14 @@ fn mapped() -> Vec<(&'static str, Vec<Probe>)> {
                     "update app.memberships set role = 'admin' where tenant_id = {t} and user_id = {u}",
                 ),
                 probe("app.memberships", "DELETE", "delete from app.memberships where tenant_id = {t} and user_id = {u}"),
+                probe("app.invitations", "SELECT", "select id from app.invitations where tenant_id = {t}"),
+                probe(
+                    "app.invitations",
+                    "INSERT",
+                    "insert into app.invitations (tenant_id, email, role, invited_by, nonce_hash)
+                     values ({t}, 'probe-{t}@example.com', 'admin', app.current_user_id(), sha256('probe'::bytea))",
+                ),
+                probe("app.invitations", "UPDATE", "update app.invitations set revoked_at = now() where tenant_id = {t}"),
             ],
         ),
         (
@@ -513,6 +521,13 @@ fn invariants() -> Vec<(&'static str, Probe, [Expect; 3])> {
             ),
             all_denied,
         ),
+        // invitations close only through the accept function; rows are never deleted
+        (
+            "invitations: acceptance is not writable",
+            probe("app.invitations", "UPDATE", "update app.invitations set accepted_at = now() where tenant_id = {t}"),
+            all_denied,
+        ),
+        ("invitations: no DELETE", probe("app.invitations", "DELETE", "delete from app.invitations"), all_denied),
     ]
 }
 
@@ -664,6 +679,16 @@ async fn shop(db: &TestDb, name: &str, outsider: i64) -> Shop {
     .unwrap();
     let draft =
         id(&tx, &format!("insert into {s}.sale_drafts (user_id) values ({target}) returning id")).await;
+    tx.execute(
+        &format!(
+            "insert into app.invitations (tenant_id, email, role, invited_by, nonce_hash)
+             values ({t}, 'invited-{t}@example.com', 'staff', {owner}, sha256('n'::bytea))",
+            owner = actors[0]
+        ),
+        &[],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let audit = id(&admin, &format!("select count(*) from {s}.audit_log")).await;
     assert!(audit >= 1, "fixture needs an audit row in {s}");

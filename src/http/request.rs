@@ -56,6 +56,12 @@ const FLASH_KEYS: &[&str] = &[
     "flash.sale_recorded",
     "flash.sale_voided",
     "flash.return_recorded",
+    "flash.invitation_sent",
+    "flash.invitation_not_sent",
+    "flash.invitation_revoked",
+    "flash.invitation_accepted",
+    "flash.password_changed",
+    "flash.password_reset",
 ];
 
 /// Extracts a `Req` from the request headers.

@@ -8,6 +8,8 @@ mod customers;
 mod health;
 mod home;
 mod imports;
+mod invitations;
+mod password;
 mod quotes;
 mod reports;
 mod sales;
@@ -47,6 +49,10 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(assets::routes(&app))
         .unify()
         .or(reports::routes(&app))
+        .unify()
+        .or(invitations::routes(&app))
+        .unify()
+        .or(password::routes(&app))
         .unify()
         .boxed()
 }

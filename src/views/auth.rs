@@ -26,6 +26,7 @@ pub fn login(p: &Page, f: &LoginForm) -> Markup {
                     (field(l, "password", "field.password", "password", "", None))
                     button type="submit" { (t(l, "login.submit")) }
                 }
+                p { a href="/password/forgot" { (t(l, "login.forgot")) } }
                 p { a href="/signup" { (t(l, "login.no_account")) } }
             }
         },

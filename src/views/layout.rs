@@ -35,6 +35,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/missing", key: "nav.missing", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/shops", key: "nav.shops", needs: None },
     NavItem { href: "/reports", key: "report.nav", needs: Some(Permission::ViewMoney) },
+    NavItem { href: "/members/invitations", key: "nav.invitations", needs: Some(Permission::ManageMembers) },
+    NavItem { href: "/password/change", key: "nav.password", needs: None },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

@@ -3,6 +3,8 @@
 //! real app on port 0 and talk to it with a real HTTP client.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
