@@ -309,8 +309,15 @@ const TEXTS: &[(&str, &str, &str)] = &[
 ];
 
 /// Every module's texts: this file's, plus the tables kept beside their views.
-const ALL_TEXTS: &[&[(&str, &str, &str)]] =
-    &[TEXTS, crate::views::sales::TEXTS, crate::views::customers::TEXTS, crate::views::quotes::TEXTS];
+const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
+    TEXTS,
+    crate::views::sales::TEXTS,
+    crate::views::customers::TEXTS,
+    crate::views::quotes::TEXTS,
+    crate::views::members::TEXTS,
+    crate::views::settings::TEXTS,
+    crate::views::audit::TEXTS,
+];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
@@ -417,6 +424,9 @@ mod tests {
             "unit.",
             "stocktake.",
             "missing.",
+            "member.",
+            "settings.",
+            "audit.",
         ];
         let mut keys = Vec::new();
         for (i, chunk) in text.split('"').enumerate() {

@@ -1,5 +1,6 @@
 //! Domain types (parsed once at the edge) and the SQL that acts on them.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod csv_io;
@@ -7,9 +8,11 @@ pub mod customers;
 pub mod dashboard;
 pub mod images;
 pub mod member;
+pub mod members;
 pub mod money;
 pub mod quotes;
 pub mod sales;
+pub mod settings;
 pub mod shop;
 pub mod stock;
 pub mod text;

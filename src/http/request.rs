@@ -44,6 +44,9 @@ const FLASH_KEYS: &[&str] = &[
     "flash.sale_recorded",
     "flash.sale_voided",
     "flash.return_recorded",
+    "flash.role_changed",
+    "flash.member_removed",
+    "flash.ownership_handed_over",
 ];
 
 /// Extracts a `Req` from the request headers.

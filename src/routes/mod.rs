@@ -1,14 +1,17 @@
 //! The route table. `page` and `form` wrap handlers so that every form POST is size-limited,
 //! parsed, and CSRF-checked before its handler runs, and every result goes through `respond`.
 
+mod audit;
 mod auth;
 mod catalog;
 mod customers;
 mod health;
 mod home;
 mod imports;
+mod members;
 mod quotes;
 mod sales;
+mod settings;
 mod shops;
 mod stock;
 
@@ -41,6 +44,12 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(quotes::routes(&app))
         .unify()
         .or(health::routes(&app))
+        .unify()
+        .or(members::routes(&app))
+        .unify()
+        .or(settings::routes(&app))
+        .unify()
+        .or(audit::routes(&app))
         .unify()
         .boxed()
 }

@@ -34,6 +34,9 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/units", key: "nav.units", needs: Some(Permission::ManageCatalog) },
     NavItem { href: "/missing", key: "nav.missing", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/shops", key: "nav.shops", needs: None },
+    NavItem { href: "/members", key: "nav.members", needs: Some(Permission::ManageMembers) },
+    NavItem { href: "/settings", key: "nav.settings", needs: Some(Permission::ChangeSettings) },
+    NavItem { href: "/audit", key: "nav.audit", needs: Some(Permission::ViewAudit) },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

@@ -1,6 +1,7 @@
 //! maud views. Each takes display-ready data and a `Page` (language, CSRF token, who is signed
 //! in); every page goes through `layout::page`.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod customers;
@@ -8,8 +9,10 @@ pub mod dashboard;
 pub mod errors;
 pub mod imports;
 pub mod layout;
+pub mod members;
 pub mod quotes;
 pub mod sales;
+pub mod settings;
 pub mod shops;
 pub mod stock;
 
