@@ -67,18 +67,28 @@ async fn fixture() -> Fixture {
 impl Fixture {
     async fn role_of(&self, tenant: i64, user: i64) -> Option<String> {
         self.admin
-            .query_opt("select role from app.memberships where tenant_id = $1 and user_id = $2", &[&tenant, &user])
+            .query_opt(
+                "select role from app.memberships where tenant_id = $1 and user_id = $2",
+                &[&tenant, &user],
+            )
             .await
             .expect("role")
             .map(|r| r.get(0))
     }
 
     async fn name_of(&self, tenant: i64) -> String {
-        self.admin.query_one("select name from app.tenants where id = $1", &[&tenant]).await.expect("name").get(0)
+        self.admin
+            .query_one("select name from app.tenants where id = $1", &[&tenant])
+            .await
+            .expect("name")
+            .get(0)
     }
 
     /// The shop's audit rows, oldest first: (user_id, action, entity, entity_id, old, new).
-    async fn audit(&self, tenant: i64) -> Vec<(Option<i64>, String, String, Option<String>, Option<Value>, Option<Value>)> {
+    async fn audit(
+        &self,
+        tenant: i64,
+    ) -> Vec<(Option<i64>, String, String, Option<String>, Option<Value>, Option<Value>)> {
         self.admin
             .query(
                 &format!(
@@ -118,13 +128,20 @@ async fn only_the_owner_changes_roles_and_removes_members_in_its_own_shop() {
     let r = roles();
     let mut c = f.db.app_login().await;
     let (a, b) = (f.a, f.b);
-    let set_role = |t: i64, u: i64| format!("update app.memberships set role = 'admin' where tenant_id = {t} and user_id = {u}");
-    let delete = |t: i64, u: i64| format!("delete from app.memberships where tenant_id = {t} and user_id = {u}");
+    let set_role = |t: i64, u: i64| {
+        format!("update app.memberships set role = 'admin' where tenant_id = {t} and user_id = {u}")
+    };
+    let delete =
+        |t: i64, u: i64| format!("delete from app.memberships where tenant_id = {t} and user_id = {u}");
 
     // admin and staff are refused, for role changes and removals alike
     for (who, role) in [(f.a_admin, &r.admin), (f.a_staff, &r.staff)] {
         let ctx = (Some(a), Some(who), role.as_str());
-        assert_sqlstate(run(&mut c, ctx, &set_role(a, f.a_staff2), true).await, "42501", "non-owner role change");
+        assert_sqlstate(
+            run(&mut c, ctx, &set_role(a, f.a_staff2), true).await,
+            "42501",
+            "non-owner role change",
+        );
         assert_sqlstate(run(&mut c, ctx, &delete(a, f.a_staff2), true).await, "42501", "non-owner removal");
     }
     // the owner of A cannot reach B's memberships: zero rows, even naming B's tenant id
@@ -132,9 +149,14 @@ async fn only_the_owner_changes_roles_and_removes_members_in_its_own_shop() {
     assert_eq!(run(&mut c, owner_a, &set_role(b, f.b_staff), true).await.expect("cross update"), 0);
     assert_eq!(run(&mut c, owner_a, &delete(b, f.b_staff), true).await.expect("cross delete"), 0);
     assert_eq!(
-        run(&mut c, owner_a, &format!("update app.memberships set role = 'staff' where user_id = {}", f.b_owner), true)
-            .await
-            .expect("cross update by user id"),
+        run(
+            &mut c,
+            owner_a,
+            &format!("update app.memberships set role = 'staff' where user_id = {}", f.b_owner),
+            true
+        )
+        .await
+        .expect("cross update by user id"),
         0
     );
     // a missing context changes nothing: no tenant -> zero rows; no role switch -> no privilege
@@ -152,7 +174,10 @@ async fn only_the_owner_changes_roles_and_removes_members_in_its_own_shop() {
         run(
             &mut c,
             owner_a,
-            &format!("insert into app.memberships (tenant_id, user_id, role) values ({a}, {}, 'staff')", f.b_staff),
+            &format!(
+                "insert into app.memberships (tenant_id, user_id, role) values ({a}, {}, 'staff')",
+                f.b_staff
+            ),
             true,
         )
         .await,
@@ -204,7 +229,10 @@ async fn the_last_owner_is_kept_and_a_handover_is_one_transaction() {
     let owner_a = (Some(a), Some(f.a_owner), r.owner.as_str());
 
     // demoting or removing the only owner is refused at commit
-    let demote = format!("update app.memberships set role = 'admin' where tenant_id = {a} and user_id = {}", f.a_owner);
+    let demote = format!(
+        "update app.memberships set role = 'admin' where tenant_id = {a} and user_id = {}",
+        f.a_owner
+    );
     let e = assert_sqlstate(run(&mut c, owner_a, &demote, true).await, "23514", "last owner demoted");
     assert_eq!(e.as_db_error().and_then(|d| d.constraint()), Some("memberships_last_owner"));
     let remove = format!("delete from app.memberships where tenant_id = {a} and user_id = {}", f.a_owner);
@@ -216,7 +244,10 @@ async fn the_last_owner_is_kept_and_a_handover_is_one_transaction() {
     let tx = c.transaction().await.expect("begin");
     set_ctx(&tx, Some(a), Some(f.a_owner), &r.owner).await;
     tx.execute(
-        &format!("update app.memberships set role = 'owner' where tenant_id = {a} and user_id = {}", f.a_admin),
+        &format!(
+            "update app.memberships set role = 'owner' where tenant_id = {a} and user_id = {}",
+            f.a_admin
+        ),
         &[],
     )
     .await
@@ -232,8 +263,15 @@ async fn the_last_owner_is_kept_and_a_handover_is_one_transaction() {
     assert!(log.iter().all(|e| e.0 == Some(f.a_owner)), "both written in the former owner's name");
 
     // the former owner is an admin now: the database refuses it further member changes
-    let back = format!("update app.memberships set role = 'owner' where tenant_id = {a} and user_id = {}", f.a_owner);
-    assert_sqlstate(run(&mut c, (Some(a), Some(f.a_owner), r.admin.as_str()), &back, true).await, "42501", "ex-owner");
+    let back = format!(
+        "update app.memberships set role = 'owner' where tenant_id = {a} and user_id = {}",
+        f.a_owner
+    );
+    assert_sqlstate(
+        run(&mut c, (Some(a), Some(f.a_owner), r.admin.as_str()), &back, true).await,
+        "42501",
+        "ex-owner",
+    );
 }
 
 /// The domain's functions through the app's own pool, as the app runs them: the refusals come
@@ -261,7 +299,10 @@ async fn the_domain_turns_refusals_into_messages() {
     drop(tx);
     let tx = obj.transaction().await.expect("begin");
     set_ctx(&*tx, Some(f.a), Some(f.a_owner), &r.owner).await;
-    assert!(matches!(members::change_role(&tx, f.b_staff, Role::Admin).await, Ok(false)), "another shop's member");
+    assert!(
+        matches!(members::change_role(&tx, f.b_staff, Role::Admin).await, Ok(false)),
+        "another shop's member"
+    );
     assert!(matches!(members::remove(&tx, f.b_staff).await, Ok(false)), "another shop's member");
     assert!(matches!(members::hand_over(&tx, f.b_staff).await, Ok(false)), "another shop's member");
     assert!(matches!(
@@ -313,7 +354,8 @@ async fn only_the_owner_renames_the_shop_and_changes_settings_in_its_own_shop() 
     let mut c = f.db.app_login().await;
     let (a, b) = (f.a, f.b);
     let rename = |t: i64| format!("update app.tenants set name = 'Otro nombre' where id = {t}");
-    let settings = |t: i64| format!("update tenant_{t}.settings set currency = 'EUR', quote_validity_days = 30");
+    let settings =
+        |t: i64| format!("update tenant_{t}.settings set currency = 'EUR', quote_validity_days = 30");
 
     for (who, role) in [(f.a_admin, &r.admin), (f.a_staff, &r.staff)] {
         let ctx = (Some(a), Some(who), role.as_str());
@@ -333,13 +375,18 @@ async fn only_the_owner_renames_the_shop_and_changes_settings_in_its_own_shop() 
     assert_eq!(run(&mut c, no_tenant, &rename(a), true).await.expect("no ctx rename"), 0);
     assert_eq!(run(&mut c, no_tenant, &settings(a), true).await.expect("no ctx settings"), 0);
     // nobody inserts or deletes the settings row
-    assert_sqlstate(run(&mut c, owner_a, &format!("delete from tenant_{a}.settings"), true).await, "42501", "delete");
+    assert_sqlstate(
+        run(&mut c, owner_a, &format!("delete from tenant_{a}.settings"), true).await,
+        "42501",
+        "delete",
+    );
     assert_eq!(f.name_of(b).await, "Tienda B");
     assert!(f.audit(a).await.is_empty() && f.audit(b).await.is_empty());
 
     // an unknown time zone is refused by the database itself
     let e = assert_sqlstate(
-        run(&mut c, owner_a, &format!("update tenant_{a}.settings set time_zone = 'Mars/Olympus'"), true).await,
+        run(&mut c, owner_a, &format!("update tenant_{a}.settings set time_zone = 'Mars/Olympus'"), true)
+            .await,
         "23514",
         "unknown time zone",
     );
