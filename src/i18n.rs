@@ -317,6 +317,9 @@ const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
     crate::views::reports::TEXTS,
     crate::views::invitations::TEXTS,
     crate::views::password::TEXTS,
+    crate::views::members::TEXTS,
+    crate::views::settings::TEXTS,
+    crate::views::audit::TEXTS,
 ];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
@@ -424,6 +427,9 @@ mod tests {
             "unit.",
             "stocktake.",
             "missing.",
+            "member.",
+            "settings.",
+            "audit.",
         ];
         let mut keys = Vec::new();
         for (i, chunk) in text.split('"').enumerate() {

@@ -254,6 +254,7 @@ fn mapped() -> Vec<(&'static str, Vec<Probe>)> {
             vec![
                 probe("settings", "UPDATE", "update {s}.settings set currency = 'EUR', allow_negative_stock = true"),
                 probe("app.tenants", "UPDATE", "update app.tenants set name = 'Renombrado' where id = {t}"),
+                probe("settings", "UPDATE", "update {s}.settings set quote_validity_days = 30, time_zone = 'UTC'"),
             ],
         ),
         (

@@ -1,5 +1,6 @@
 //! Domain types (parsed once at the edge) and the SQL that acts on them.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod csv_io;
@@ -8,11 +9,13 @@ pub mod dashboard;
 pub mod images;
 pub mod invitations;
 pub mod member;
+pub mod members;
 pub mod money;
 pub mod password;
 pub mod quotes;
 pub mod reports;
 pub mod sales;
+pub mod settings;
 pub mod shop;
 pub mod stock;
 pub mod text;

@@ -62,6 +62,9 @@ const FLASH_KEYS: &[&str] = &[
     "flash.invitation_accepted",
     "flash.password_changed",
     "flash.password_reset",
+    "flash.role_changed",
+    "flash.member_removed",
+    "flash.ownership_handed_over",
 ];
 
 /// Extracts a `Req` from the request headers.

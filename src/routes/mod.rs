@@ -2,6 +2,7 @@
 //! parsed, and CSRF-checked before its handler runs, and every result goes through `respond`.
 
 mod assets;
+mod audit;
 mod auth;
 mod catalog;
 mod customers;
@@ -9,10 +10,12 @@ mod health;
 mod home;
 mod imports;
 mod invitations;
+mod members;
 mod password;
 mod quotes;
 mod reports;
 mod sales;
+mod settings;
 mod shops;
 mod stock;
 
@@ -53,6 +56,12 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(invitations::routes(&app))
         .unify()
         .or(password::routes(&app))
+        .unify()
+        .or(members::routes(&app))
+        .unify()
+        .or(settings::routes(&app))
+        .unify()
+        .or(audit::routes(&app))
         .unify()
         .boxed()
 }

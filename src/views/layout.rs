@@ -35,8 +35,10 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/missing", key: "nav.missing", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/shops", key: "nav.shops", needs: None },
     NavItem { href: "/reports", key: "report.nav", needs: Some(Permission::ViewMoney) },
-    NavItem { href: "/members/invitations", key: "nav.invitations", needs: Some(Permission::ManageMembers) },
     NavItem { href: "/password/change", key: "nav.password", needs: None },
+    NavItem { href: "/members", key: "nav.members", needs: Some(Permission::ManageMembers) },
+    NavItem { href: "/settings", key: "nav.settings", needs: Some(Permission::ChangeSettings) },
+    NavItem { href: "/audit", key: "nav.audit", needs: Some(Permission::ViewAudit) },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

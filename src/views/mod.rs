@@ -1,6 +1,7 @@
 //! maud views. Each takes display-ready data and a `Page` (language, CSRF token, who is signed
 //! in); every page goes through `layout::page`.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod customers;
@@ -9,10 +10,12 @@ pub mod errors;
 pub mod imports;
 pub mod invitations;
 pub mod layout;
+pub mod members;
 pub mod password;
 pub mod quotes;
 pub mod reports;
 pub mod sales;
+pub mod settings;
 pub mod shops;
 pub mod stock;
 
