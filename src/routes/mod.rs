@@ -11,6 +11,8 @@ mod quotes;
 mod sales;
 mod shops;
 mod stock;
+mod suppliers;
+mod purchases;
 
 use std::future::Future;
 
@@ -41,6 +43,10 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(quotes::routes(&app))
         .unify()
         .or(health::routes(&app))
+        .unify()
+        .or(suppliers::routes(&app))
+        .unify()
+        .or(purchases::routes(&app))
         .unify()
         .boxed()
 }

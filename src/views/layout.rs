@@ -34,6 +34,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/units", key: "nav.units", needs: Some(Permission::ManageCatalog) },
     NavItem { href: "/missing", key: "nav.missing", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/shops", key: "nav.shops", needs: None },
+    NavItem { href: "/suppliers", key: "nav.suppliers", needs: Some(Permission::ManagePurchasing) },
+    NavItem { href: "/purchases", key: "nav.purchases", needs: Some(Permission::ManagePurchasing) },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

@@ -12,5 +12,7 @@ pub mod quotes;
 pub mod sales;
 pub mod shops;
 pub mod stock;
+pub mod suppliers;
+pub mod purchases;
 
 pub use layout::Page;
