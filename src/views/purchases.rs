@@ -581,6 +581,8 @@ pub fn detail(p: &Page, v: &DetailView) -> Markup {
     let invoice_errors: &[(&str, &str)] = match v.refused {
         Refused::Invoice(e) => e,
         Refused::Line(s) | Refused::Header(s) => &s.errors,
+        // a draft has no payment or correction forms to show their refusal next to
+        Refused::Payment(s) | Refused::Correction(s) if !i.received => &s.errors,
         _ => &[],
     };
     page(
