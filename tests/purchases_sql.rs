@@ -625,3 +625,55 @@ async fn staff_and_wrong_or_missing_contexts_see_nothing() {
     assert_eq!(n, 0);
     let _ = (a.admin, b.staff);
 }
+
+/// `due_invoices` (for the dashboard) through the app's own pool, as the app runs it: received
+/// invoices not fully paid, due within the window or overdue, soonest first; paid invoices,
+/// drafts, corrections and later ones are left out; staff are refused by the database.
+#[tokio::test]
+async fn due_invoices_lists_what_falls_due() {
+    let db = TestDb::new().await;
+    let shop = Shop::new(&db, "Vencimientos", "dv", 0).await;
+    let p = shop.products.0;
+    let admin = db.admin().await;
+    let s = shop.schema.clone();
+    let overdue = received_invoice(&db, &shop, "V-OLD", &[(p, "1", "100")]).await;
+    let soon = received_invoice(&db, &shop, "V-SOON", &[(p, "1", "200")]).await;
+    let later = received_invoice(&db, &shop, "V-LATER", &[(p, "1", "300")]).await;
+    let paid = received_invoice(&db, &shop, "V-PAID", &[(p, "1", "400")]).await;
+    // dates are moved by the superuser (the trigger refuses it to every app role)
+    admin.batch_execute(&format!("alter table {s}.purchase_invoices disable trigger purchase_invoices_change")).await.unwrap();
+    for (id, due) in [(overdue, -3), (soon, 5), (later, 40), (paid, 1)] {
+        admin
+            .execute(
+                &format!("update {s}.purchase_invoices set invoice_date = current_date - 60, due_date = current_date + $2::int where id = $1"),
+                &[&id, &due],
+            )
+            .await
+            .unwrap();
+    }
+    admin.batch_execute(&format!("alter table {s}.purchase_invoices enable trigger purchase_invoices_change")).await.unwrap();
+    let mut c = db.app_login().await;
+    let tx = as_role(&mut c, &shop, shop.owner, &roles().owner).await;
+    tx.execute("insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 400)", &[&paid]).await.unwrap();
+    tx.execute("insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 50)", &[&soon]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
+    let mut obj = pool.get().await.expect("conn");
+    let today: chrono::NaiveDate = one(&admin, "select current_date", &[]).await;
+    let tx = obj.transaction().await.expect("begin");
+    set_ctx(&*tx, Some(shop.id), Some(shop.owner), &roles().owner).await;
+    let due = stock::domain::purchases::due_invoices(&tx, today, 7, 10).await.expect("due invoices");
+    let got: Vec<(i64, Decimal, bool)> = due.iter().map(|d| (d.id, d.due, d.overdue)).collect();
+    assert_eq!(got, vec![(overdue, dec("100.00"), true), (soon, dec("150.00"), false)]);
+    assert_eq!(due[0].supplier, "Distribuidora Norte");
+    let one_only = stock::domain::purchases::due_invoices(&tx, today, 60, 1).await.expect("limit");
+    assert_eq!(one_only.len(), 1);
+    drop(tx);
+    let tx = obj.transaction().await.expect("begin");
+    set_ctx(&*tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
+    assert!(stock::domain::purchases::due_invoices(&tx, today, 7, 10).await.is_err(), "staff read no invoices");
+    drop(tx);
+    let html = stock::views::purchases::due_invoices_card(stock::i18n::Locale::Es, &due).into_string();
+    assert!(html.contains("V-OLD") && html.contains("vencida") && html.contains("150,00"), "{html}");
+}

@@ -3,6 +3,7 @@
 
 mod demo;
 mod tenant;
+mod demo_purchases;
 
 use std::io::Read;
 use std::process::ExitCode;
