@@ -90,7 +90,11 @@ impl Shop {
     async fn supplier(&self, name: &str) -> i64 {
         let r = self
             .app
-            .submit("/suppliers/new", "/suppliers", &[("name", name), ("tax_id", "30-71234567-8"), ("phone", "")])
+            .submit(
+                "/suppliers/new",
+                "/suppliers",
+                &[("name", name), ("tax_id", "30-71234567-8"), ("phone", "")],
+            )
             .await;
         assert_eq!(r.status, 303, "create supplier: {}", r.body);
         id_from(&r, "/suppliers/")
@@ -188,8 +192,14 @@ async fn an_invoice_from_draft_to_paid_through_the_browser() {
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(s.one::<Decimal>("select stock from {s}.products where id = $1", &[&yerba]).await, dec("20"));
     // (10 * 100 + 10 * 10.50) / 20 = 55.25
-    assert_eq!(s.one::<Decimal>("select cost from {s}.products where id = $1", &[&yerba]).await, dec("55.25"));
-    assert_eq!(s.one::<Decimal>("select cost from {s}.products where id = $1", &[&azucar]).await, dec("10.50"));
+    assert_eq!(
+        s.one::<Decimal>("select cost from {s}.products where id = $1", &[&yerba]).await,
+        dec("55.25")
+    );
+    assert_eq!(
+        s.one::<Decimal>("select cost from {s}.products where id = $1", &[&azucar]).await,
+        dec("10.50")
+    );
     let page = s.app.get(&format!("/purchases/{inv}")).await;
     assert!(page.body.contains("Impaga"), "status unpaid:\n{}", page.body);
 
@@ -209,7 +219,10 @@ async fn an_invoice_from_draft_to_paid_through_the_browser() {
     let ledger: Vec<(String, Decimal)> = s
         .admin
         .query(
-            &format!("select method, amount from {}.money_ledger where kind = 'invoice_payment' order by id", s.schema),
+            &format!(
+                "select method, amount from {}.money_ledger where kind = 'invoice_payment' order by id",
+                s.schema
+            ),
             &[],
         )
         .await
@@ -235,7 +248,8 @@ async fn bad_input_is_refused_next_to_the_field_and_writes_nothing() {
     let mut other_admin = s.app.db.admin().await;
     let mut foreign = 0;
     for i in 0..4 {
-        foreign = product(&mut other_admin, other_tenant, s.owner_id, &other_schema, &format!("OT-{i}"), 1).await;
+        foreign =
+            product(&mut other_admin, other_tenant, s.owner_id, &other_schema, &format!("OT-{i}"), 1).await;
     }
     let max_here: i64 = s.one("select max(id) from {s}.products", &[]).await;
     assert!(foreign > max_here, "the other shop's id must not exist here");
@@ -252,7 +266,10 @@ async fn bad_input_is_refused_next_to_the_field_and_writes_nothing() {
     // a negative or zero quantity on an invoice
     let r = s.add_line(inv, yerba, "-2", "10").await;
     assert_eq!(r.status, 422);
-    assert_eq!(error_next_to(&r.body, "quantity"), stock::i18n::t_dyn(stock::i18n::Locale::Es, "error.negative"));
+    assert_eq!(
+        error_next_to(&r.body, "quantity"),
+        stock::i18n::t_dyn(stock::i18n::Locale::Es, "error.negative")
+    );
     assert_eq!(lines().await, 0);
     // a cost that is not a number
     let r = s.add_line(inv, yerba, "2", "diez").await;
@@ -267,7 +284,12 @@ async fn bad_input_is_refused_next_to_the_field_and_writes_nothing() {
         .submit(
             "/purchases/new",
             "/purchases",
-            &[("supplier_id", &sid), ("number", "B-77"), ("invoice_date", "2025-03-01"), ("due_date", "2025-03-02")],
+            &[
+                ("supplier_id", &sid),
+                ("number", "B-77"),
+                ("invoice_date", "2025-03-01"),
+                ("due_date", "2025-03-02"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
@@ -279,11 +301,19 @@ async fn bad_input_is_refused_next_to_the_field_and_writes_nothing() {
         .submit(
             "/purchases/new",
             "/purchases",
-            &[("supplier_id", &sid), ("number", "B-78"), ("invoice_date", "2025-03-10"), ("due_date", "01/03/2025")],
+            &[
+                ("supplier_id", &sid),
+                ("number", "B-78"),
+                ("invoice_date", "2025-03-10"),
+                ("due_date", "01/03/2025"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
-    assert_eq!(error_next_to(&r.body, "due_date"), "El vencimiento no puede ser anterior a la fecha de la factura.");
+    assert_eq!(
+        error_next_to(&r.body, "due_date"),
+        "El vencimiento no puede ser anterior a la fecha de la factura."
+    );
 
     // a payment on a draft is refused by the database
     let r = s.post_on(inv, "payments", &[("method", "cash"), ("amount", "1"), ("note", "")]).await;
@@ -311,24 +341,33 @@ async fn bad_input_is_refused_next_to_the_field_and_writes_nothing() {
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Esta factura ya fue recibida y no cambia"));
     let r = s
-        .post_on(inv, "header", &[("number", "B-99"), ("invoice_date", "2025-03-01"), ("due_date", "2025-03-31"), ("note", "")])
+        .post_on(
+            inv,
+            "header",
+            &[("number", "B-99"), ("invoice_date", "2025-03-01"), ("due_date", "2025-03-31"), ("note", "")],
+        )
         .await;
     assert_eq!(r.status, 422);
     let r = s.post_on(inv, "delete", &[]).await;
     assert_eq!(r.status, 422);
-    assert_eq!(s.one::<String>("select number from {s}.purchase_invoices where id = $1", &[&inv]).await, "B-77");
+    assert_eq!(
+        s.one::<String>("select number from {s}.purchase_invoices where id = $1", &[&inv]).await,
+        "B-77"
+    );
     assert_eq!(lines().await, 1);
 
     // a supplier with invoices is not deleted, but deactivated
-    let r = s
-        .app
-        .submit(&format!("/suppliers/{supplier}"), &format!("/suppliers/{supplier}/delete"), &[])
-        .await;
+    let r =
+        s.app.submit(&format!("/suppliers/{supplier}"), &format!("/suppliers/{supplier}/delete"), &[]).await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Este proveedor tiene facturas y no se puede eliminar"));
     let r = s
         .app
-        .submit(&format!("/suppliers/{supplier}"), &format!("/suppliers/{supplier}/active"), &[("active", "no")])
+        .submit(
+            &format!("/suppliers/{supplier}"),
+            &format!("/suppliers/{supplier}/active"),
+            &[("active", "no")],
+        )
         .await;
     assert_eq!(r.status, 303);
     assert!(!s.one::<bool>("select active from {s}.suppliers where id = $1", &[&supplier]).await);
@@ -350,7 +389,13 @@ async fn a_correction_takes_units_back_and_lowers_what_is_owed() {
     let inv = s.draft(supplier, "M-1").await;
     assert_eq!(s.add_line(inv, yerba, "10", "20").await.status, 303);
     assert_eq!(s.post_on(inv, "receive", &[]).await.status, 303);
-    let r = s.post_on(inv, "corrections", &[("number", "NC-1"), ("invoice_date", "2025-03-05"), ("note", "3 rotos")]).await;
+    let r = s
+        .post_on(
+            inv,
+            "corrections",
+            &[("number", "NC-1"), ("invoice_date", "2025-03-05"), ("note", "3 rotos")],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let corr = id_from(&r, "/purchases/");
     let page = s.app.get(&format!("/purchases/{corr}")).await;
@@ -375,8 +420,14 @@ async fn staff_reach_no_supplier_or_invoice() {
     assert_eq!(s.add_line(inv, yerba, "1", "1").await.status, 303);
     let staff = common::client();
     assert_eq!(s.app.login_with(&staff, STAFF, PASSWORD).await.status, 303);
-    for path in ["/suppliers", "/suppliers/new", &format!("/suppliers/{supplier}"), "/purchases", "/purchases/new", &format!("/purchases/{inv}")]
-    {
+    for path in [
+        "/suppliers",
+        "/suppliers/new",
+        &format!("/suppliers/{supplier}"),
+        "/purchases",
+        "/purchases/new",
+        &format!("/purchases/{inv}"),
+    ] {
         assert_eq!(s.app.get_with(&staff, path).await.status, 403, "{path}");
     }
     let token = s.app.get_with(&staff, "/dashboard").await;

@@ -36,6 +36,9 @@ fn assert_refused<T: std::fmt::Debug>(r: Result<T, Error>, code: &str, constrain
     }
 }
 
+/// (kind, method, amount, invoice, user) of a money_ledger row.
+type LedgerRow = (String, String, Decimal, Option<i64>, Option<i64>);
+
 struct Shop {
     id: i64,
     schema: String,
@@ -88,12 +91,18 @@ impl Shop {
         let p1 = product("YERBA", "100", true).await;
         let p2 = product("AZUCAR", "50", true).await;
         let p3 = product("FLETE", "0", false).await;
-        tx.execute("insert into stock_movements (product_id, kind, quantity) values ($1, 'opening', 10)", &[&p1])
-            .await
-            .unwrap();
-        tx.execute("insert into stock_movements (product_id, kind, quantity) values ($1, 'adjustment', -4)", &[&p2])
-            .await
-            .unwrap();
+        tx.execute(
+            "insert into stock_movements (product_id, kind, quantity) values ($1, 'opening', 10)",
+            &[&p1],
+        )
+        .await
+        .unwrap();
+        tx.execute(
+            "insert into stock_movements (product_id, kind, quantity) values ($1, 'adjustment', -4)",
+            &[&p2],
+        )
+        .await
+        .unwrap();
         tx.execute("update settings set allow_negative_stock = false", &[]).await.unwrap();
         let supplier: i64 = tx
             .query_one("insert into suppliers (name) values ('Distribuidora Norte') returning id", &[])
@@ -334,13 +343,21 @@ async fn payments_post_one_negative_ledger_row_and_never_exceed_what_is_owed() {
     let s = &shop.schema;
     let status = async || {
         let r = admin
-            .query_one(&format!("select paid, payment_status from {s}.purchase_invoices where id = $1"), &[&inv])
+            .query_one(
+                &format!("select paid, payment_status from {s}.purchase_invoices where id = $1"),
+                &[&inv],
+            )
             .await
             .unwrap();
         (r.get::<_, Decimal>(0), r.get::<_, String>(1))
     };
     assert_eq!(status().await, (dec("40.50"), "partial".to_string()));
-    assert_refused(pay(&mut c, "59.51").await, "23514", Some("purchase_payment_exceeds_due"), "over the rest");
+    assert_refused(
+        pay(&mut c, "59.51").await,
+        "23514",
+        Some("purchase_payment_exceeds_due"),
+        "over the rest",
+    );
     pay(&mut c, "59.50").await.expect("the rest");
     assert_eq!(status().await, (dec("100.00"), "paid".to_string()));
     assert_refused(pay(&mut c, "0.01").await, "23514", Some("purchase_payment_exceeds_due"), "paid already");
@@ -354,9 +371,11 @@ async fn payments_post_one_negative_ledger_row_and_never_exceed_what_is_owed() {
         )
         .await
         .unwrap();
-    let got: Vec<(String, String, Decimal, Option<i64>, Option<i64>)> =
+    let got: Vec<LedgerRow> =
         rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))).collect();
-    let row = |a: &str| ("invoice_payment".to_string(), "transfer".to_string(), dec(a), Some(inv), Some(shop.admin));
+    let row = |a: &str| {
+        ("invoice_payment".to_string(), "transfer".to_string(), dec(a), Some(inv), Some(shop.admin))
+    };
     assert_eq!(got, vec![row("-40.50"), row("-59.50")], "one ledger row per payment, negative");
     let payments: i64 = one(&admin, &format!("select count(*) from {s}.purchase_payments"), &[]).await;
     assert_eq!(payments, 2, "refused payments wrote nothing");
@@ -383,9 +402,12 @@ async fn two_concurrent_payments_cannot_overpay() {
     let mut c1 = db.app_login().await;
     let mut c2 = db.app_login().await;
     let tx1 = as_role(&mut c1, &shop, shop.owner, &roles().owner).await;
-    tx1.execute("insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 60)", &[&inv])
-        .await
-        .expect("first payment");
+    tx1.execute(
+        "insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 60)",
+        &[&inv],
+    )
+    .await
+    .expect("first payment");
     // the second payment queues on the invoice's row lock held by the first transaction
     let second = {
         let shop_id = shop.id;
@@ -395,12 +417,20 @@ async fn two_concurrent_payments_cannot_overpay() {
             let tx2 = c2.transaction().await.unwrap();
             set_ctx(&tx2, Some(shop_id), Some(owner), &role).await;
             let r = tx2
-                .execute("insert into purchase_payments (invoice_id, method, amount) values ($1, 'card', 60)", &[&inv])
+                .execute(
+                    "insert into purchase_payments (invoice_id, method, amount) values ($1, 'card', 60)",
+                    &[&inv],
+                )
                 .await;
             if r.is_ok() {
                 tx2.commit().await.unwrap();
             }
-            r.map_err(|e| (e.code().map(|c| c.code().to_string()), e.as_db_error().and_then(|d| d.constraint().map(str::to_string))))
+            r.map_err(|e| {
+                (
+                    e.code().map(|c| c.code().to_string()),
+                    e.as_db_error().and_then(|d| d.constraint().map(str::to_string)),
+                )
+            })
         })
     };
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -414,7 +444,8 @@ async fn two_concurrent_payments_cannot_overpay() {
     );
     let admin = db.admin().await;
     let s = &shop.schema;
-    let paid: Decimal = one(&admin, &format!("select paid from {s}.purchase_invoices where id = $1"), &[&inv]).await;
+    let paid: Decimal =
+        one(&admin, &format!("select paid from {s}.purchase_invoices where id = $1"), &[&inv]).await;
     assert_eq!(paid, dec("60.00"));
     let ledger: Decimal = one(
         &admin,
@@ -460,7 +491,10 @@ async fn corrections_take_stock_back_and_lower_what_is_owed() {
         .query_one(&format!("select total, credited, paid, total + credited - paid from {s}.purchase_invoices where id = $1"), &[&inv])
         .await
         .unwrap();
-    assert_eq!((r.get::<_, Decimal>(0), r.get::<_, Decimal>(1), r.get::<_, Decimal>(3)), (dec("1300.00"), dec("-260.00"), dec("1040.00")));
+    assert_eq!(
+        (r.get::<_, Decimal>(0), r.get::<_, Decimal>(1), r.get::<_, Decimal>(3)),
+        (dec("1300.00"), dec("-260.00"), dec("1040.00"))
+    );
     let stock: Decimal = one(&admin, &format!("select stock from {s}.products where id = $1"), &[&p1]).await;
     assert_eq!(stock, dec("18"), "the correction's negative line took 2 units back");
     let back: Decimal = one(
@@ -471,20 +505,40 @@ async fn corrections_take_stock_back_and_lower_what_is_owed() {
     .await;
     assert_eq!(back, dec("-2"));
     // the original invoice is untouched: its total and lines are what was received
-    let lines: i64 = one(&admin, &format!("select count(*) from {s}.purchase_invoice_lines l where l.invoice_id = $1"), &[&inv]).await;
+    let lines: i64 = one(
+        &admin,
+        &format!("select count(*) from {s}.purchase_invoice_lines l where l.invoice_id = $1"),
+        &[&inv],
+    )
+    .await;
     assert_eq!(lines, 1);
     // pay 1000 of the 1040 left: a correction of 3 units more (-390) would take off more than is owed
     let tx = as_role(&mut c, &shop, shop.owner, &roles().owner).await;
-    tx.execute("insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 1000)", &[&inv]).await.unwrap();
+    tx.execute(
+        "insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 1000)",
+        &[&inv],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
-    assert_refused(correction(&mut c, "NC-2", "-3").await, "23514", Some("purchase_invoices_paid_check"), "too big");
+    assert_refused(
+        correction(&mut c, "NC-2", "-3").await,
+        "23514",
+        Some("purchase_invoices_paid_check"),
+        "too big",
+    );
     let stock: Decimal = one(&admin, &format!("select stock from {s}.products where id = $1"), &[&p1]).await;
     assert_eq!(stock, dec("18"), "the refused correction moved nothing");
     // corrections are not paid
-    let corr: i64 = one(&admin, &format!("select id from {s}.purchase_invoices where kind = 'correction'"), &[]).await;
+    let corr: i64 =
+        one(&admin, &format!("select id from {s}.purchase_invoices where kind = 'correction'"), &[]).await;
     let tx = as_role(&mut c, &shop, shop.owner, &roles().owner).await;
     assert_refused(
-        tx.execute("insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 1)", &[&corr]).await,
+        tx.execute(
+            "insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 1)",
+            &[&corr],
+        )
+        .await,
         "23514",
         Some("purchase_payments_received_only"),
         "pay a correction",
@@ -611,7 +665,10 @@ async fn staff_and_wrong_or_missing_contexts_see_nothing() {
     set_ctx(&tx, Some(b.id), Some(a.owner), &r.owner).await;
     assert_refused(
         tx.execute(
-            &format!("insert into {}.purchase_payments (invoice_id, method, amount) values ($1, 'cash', 1)", a.schema),
+            &format!(
+                "insert into {}.purchase_payments (invoice_id, method, amount) values ($1, 'cash', 1)",
+                a.schema
+            ),
             &[&inv],
         )
         .await,
@@ -641,7 +698,10 @@ async fn due_invoices_lists_what_falls_due() {
     let later = received_invoice(&db, &shop, "V-LATER", &[(p, "1", "300")]).await;
     let paid = received_invoice(&db, &shop, "V-PAID", &[(p, "1", "400")]).await;
     // dates are moved by the superuser (the trigger refuses it to every app role)
-    admin.batch_execute(&format!("alter table {s}.purchase_invoices disable trigger purchase_invoices_change")).await.unwrap();
+    admin
+        .batch_execute(&format!("alter table {s}.purchase_invoices disable trigger purchase_invoices_change"))
+        .await
+        .unwrap();
     for (id, due) in [(overdue, -3), (soon, 5), (later, 40), (paid, 1)] {
         admin
             .execute(
@@ -651,11 +711,24 @@ async fn due_invoices_lists_what_falls_due() {
             .await
             .unwrap();
     }
-    admin.batch_execute(&format!("alter table {s}.purchase_invoices enable trigger purchase_invoices_change")).await.unwrap();
+    admin
+        .batch_execute(&format!("alter table {s}.purchase_invoices enable trigger purchase_invoices_change"))
+        .await
+        .unwrap();
     let mut c = db.app_login().await;
     let tx = as_role(&mut c, &shop, shop.owner, &roles().owner).await;
-    tx.execute("insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 400)", &[&paid]).await.unwrap();
-    tx.execute("insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 50)", &[&soon]).await.unwrap();
+    tx.execute(
+        "insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 400)",
+        &[&paid],
+    )
+    .await
+    .unwrap();
+    tx.execute(
+        "insert into purchase_payments (invoice_id, method, amount) values ($1, 'cash', 50)",
+        &[&soon],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
@@ -672,7 +745,10 @@ async fn due_invoices_lists_what_falls_due() {
     drop(tx);
     let tx = obj.transaction().await.expect("begin");
     set_ctx(&*tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
-    assert!(stock::domain::purchases::due_invoices(&tx, today, 7, 10).await.is_err(), "staff read no invoices");
+    assert!(
+        stock::domain::purchases::due_invoices(&tx, today, 7, 10).await.is_err(),
+        "staff read no invoices"
+    );
     drop(tx);
     let html = stock::views::purchases::due_invoices_card(stock::i18n::Locale::Es, &due).into_string();
     assert!(html.contains("V-OLD") && html.contains("vencida") && html.contains("150,00"), "{html}");

@@ -688,8 +688,10 @@ async fn shop(db: &TestDb, name: &str, outsider: i64) -> Shop {
     .unwrap();
     let draft =
         id(&tx, &format!("insert into {s}.sale_drafts (user_id) values ({target}) returning id")).await;
-    let sup = id(&tx, &format!("insert into {s}.suppliers (name) values ('Distribuidora') returning id")).await;
-    let sup2 = id(&tx, &format!("insert into {s}.suppliers (name) values ('Sin facturas') returning id")).await;
+    let sup =
+        id(&tx, &format!("insert into {s}.suppliers (name) values ('Distribuidora') returning id")).await;
+    let sup2 =
+        id(&tx, &format!("insert into {s}.suppliers (name) values ('Sin facturas') returning id")).await;
     let invoice = |number: &'static str| {
         format!(
             "insert into {s}.purchase_invoices (supplier_id, number, invoice_date, due_date)

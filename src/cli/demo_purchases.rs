@@ -27,10 +27,18 @@ enum Pay {
 
 /// (supplier index, number, invoice date in days ago, due date in days from today,
 /// lines (sku, quantity, unit cost), payment)
-type DemoInvoice = (usize, &'static str, i32, i32, &'static [(&'static str, &'static str, &'static str)], Pay);
+type DemoInvoice =
+    (usize, &'static str, i32, i32, &'static [(&'static str, &'static str, &'static str)], Pay);
 
 const INVOICES: &[DemoInvoice] = &[
-    (0, "A-0001-00001201", 40, -10, &[("YER-001", "12", "3050"), ("YER-002", "12", "1580")], Pay::Full("transfer")),
+    (
+        0,
+        "A-0001-00001201",
+        40,
+        -10,
+        &[("YER-001", "12", "3050"), ("YER-002", "12", "1580")],
+        Pay::Full("transfer"),
+    ),
     // overdue
     (0, "A-0001-00001245", 20, -5, &[("YER-001", "6", "3150")], Pay::Unpaid),
     // due in three days, partly paid (and corrected by a credit note below)
@@ -51,12 +59,24 @@ const INVOICES: &[DemoInvoice] = &[
         &[("AZU-001", "20", "990"), ("ARR-001", "10", "1420"), ("FID-001", "20", "830")],
         Pay::Full("card"),
     ),
-    (2, "A-0002-00000901", 8, 6, &[("ACE-001", "12", "2980"), ("HAR-001", "20", "710")], Pay::Part("transfer", "25000")),
+    (
+        2,
+        "A-0002-00000901",
+        8,
+        6,
+        &[("ACE-001", "12", "2980"), ("HAR-001", "20", "710")],
+        Pay::Part("transfer", "25000"),
+    ),
     (3, "C-0001-00000333", 15, 15, &[("LAV-001", "12", "630"), ("DET-001", "12", "1120")], Pay::Full("cash")),
     (3, "C-0001-00000350", 0, 30, &[("PAP-001", "16", "1680")], Pay::Draft),
 ];
 
-pub async fn seed(tx: &Transaction<'_>, tenant_id: i64) -> Result<(), tokio_postgres::Error> {
+/// Seeds the demo shop's purchases; the error names the database's complaint.
+pub async fn seed(tx: &Transaction<'_>, tenant_id: i64) -> Result<(), String> {
+    seed_purchases(tx, tenant_id).await.map_err(|e| format!("demo purchases: {}", crate::db::describe(&e)))
+}
+
+async fn seed_purchases(tx: &Transaction<'_>, tenant_id: i64) -> Result<(), tokio_postgres::Error> {
     let q = crate::db::roles::quote_ident(&format!("tenant_{tenant_id}"));
     let count: i64 = tx.query_one(&format!("select count(*) from {q}.suppliers"), &[]).await?.get(0);
     if count > 0 {
@@ -106,7 +126,8 @@ pub async fn seed(tx: &Transaction<'_>, tenant_id: i64) -> Result<(), tokio_post
         if matches!(pay, Pay::Draft) {
             continue;
         }
-        tx.execute(&format!("update {q}.purchase_invoices set status = 'received' where id = $1"), &[&id]).await?;
+        tx.execute(&format!("update {q}.purchase_invoices set status = 'received' where id = $1"), &[&id])
+            .await?;
         let payment = match pay {
             Pay::Full(method) => {
                 let total: Decimal = tx
@@ -120,7 +141,9 @@ pub async fn seed(tx: &Transaction<'_>, tenant_id: i64) -> Result<(), tokio_post
         };
         if let Some((method, amount)) = payment {
             tx.execute(
-                &format!("insert into {q}.purchase_payments (invoice_id, method, amount) values ($1, $2, $3)"),
+                &format!(
+                    "insert into {q}.purchase_payments (invoice_id, method, amount) values ($1, $2, $3)"
+                ),
                 &[&id, &method, &amount],
             )
             .await?;
@@ -147,6 +170,7 @@ pub async fn seed(tx: &Transaction<'_>, tenant_id: i64) -> Result<(), tokio_post
         &[&note],
     )
     .await?;
-    tx.execute(&format!("update {q}.purchase_invoices set status = 'received' where id = $1"), &[&note]).await?;
+    tx.execute(&format!("update {q}.purchase_invoices set status = 'received' where id = $1"), &[&note])
+        .await?;
     Ok(())
 }

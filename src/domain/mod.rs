@@ -8,13 +8,13 @@ pub mod dashboard;
 pub mod images;
 pub mod member;
 pub mod money;
+pub mod purchases;
 pub mod quotes;
 pub mod sales;
 pub mod shop;
 pub mod stock;
-pub mod text;
 pub mod suppliers;
-pub mod purchases;
+pub mod text;
 
 /// A list query fetches one row more than a page: keep the page, and whether more follow.
 pub fn split_page<T>(mut rows: Vec<T>, page_size: i64) -> (Vec<T>, bool) {

@@ -175,15 +175,25 @@ pub struct PaymentInput {
 }
 
 /// Parses the payment form; the amount with the one locale-aware parser, greater than zero.
-pub fn parse_payment(method: &str, amount: &str, note: &str, locale: Locale) -> Result<PaymentInput, FieldErrors> {
+pub fn parse_payment(
+    method: &str,
+    amount: &str,
+    note: &str,
+    locale: Locale,
+) -> Result<PaymentInput, FieldErrors> {
     let mut errors = FieldErrors::new();
     let e = &mut errors;
     let method = take(e, "method", PaymentMethod::parse(method));
     let amount = take(
         e,
         "amount",
-        Money::parse(amount, locale)
-            .and_then(|m| if m.value().is_zero() { Err("purchase.error_payment_positive") } else { Ok(m.value()) }),
+        Money::parse(amount, locale).and_then(|m| {
+            if m.value().is_zero() {
+                Err("purchase.error_payment_positive")
+            } else {
+                Ok(m.value())
+            }
+        }),
     );
     let note = take(e, "note", optional_text(note, 200, false));
     match (method, amount, note) {
@@ -201,7 +211,9 @@ fn write_error(e: tokio_postgres::Error) -> WriteError {
         Some("purchase_invoices_due_check") => Some(("due_date", "purchase.error_due_before_date")),
         Some("purchase_invoices_due_required") => Some(("due_date", "error.required")),
         Some("purchase_invoices_note_check") => Some(("note", "error.too_long")),
-        Some("purchase_invoice_lines_product_id_fkey") => Some(("product_id", "purchase.error_unknown_product")),
+        Some("purchase_invoice_lines_product_id_fkey") => {
+            Some(("product_id", "purchase.error_unknown_product"))
+        }
         Some("purchase_invoice_lines_positive" | "purchase_invoice_lines_quantity_check") => {
             Some(("quantity", "purchase.error_quantity_positive"))
         }
@@ -362,7 +374,9 @@ pub async fn list(tx: &Tx<'_>, query: &InvoiceQuery) -> Result<InvoicePage, AppE
 
 /// A supplier's newest invoices and corrections.
 pub async fn for_supplier(tx: &Tx<'_>, supplier_id: i64, limit: i64) -> Result<Vec<Invoice>, AppError> {
-    let sql = format!("select {INVOICE_COLUMNS} where i.supplier_id = $1 order by i.invoice_date desc, i.id desc limit $2");
+    let sql = format!(
+        "select {INVOICE_COLUMNS} where i.supplier_id = $1 order by i.invoice_date desc, i.id desc limit $2"
+    );
     Ok(tx.query(&sql, &[&supplier_id, &limit]).await?.iter().map(invoice).collect())
 }
 
@@ -446,7 +460,10 @@ pub async fn add_line(tx: &Tx<'_>, invoice_id: i64, line: &LineInput) -> Result<
 
 pub async fn delete_line(tx: &Tx<'_>, invoice_id: i64, line_id: i64) -> Result<bool, WriteError> {
     let n = tx
-        .execute("delete from purchase_invoice_lines where id = $1 and invoice_id = $2", &[&line_id, &invoice_id])
+        .execute(
+            "delete from purchase_invoice_lines where id = $1 and invoice_id = $2",
+            &[&line_id, &invoice_id],
+        )
         .await
         .map_err(write_error)?;
     Ok(n == 1)
@@ -456,7 +473,10 @@ pub async fn delete_line(tx: &Tx<'_>, invoice_id: i64, line_id: i64) -> Result<b
 /// owes). False when there is no such draft.
 pub async fn receive(tx: &Tx<'_>, id: i64) -> Result<bool, WriteError> {
     let n = tx
-        .execute("update purchase_invoices set status = 'received' where id = $1 and status = 'draft'", &[&id])
+        .execute(
+            "update purchase_invoices set status = 'received' where id = $1 and status = 'draft'",
+            &[&id],
+        )
         .await
         .map_err(write_error)?;
     Ok(n == 1)
@@ -529,7 +549,13 @@ pub async fn payments(tx: &Tx<'_>, invoice_id: i64) -> Result<Vec<Payment>, AppE
         .await?;
     Ok(rows
         .iter()
-        .map(|r| Payment { at: r.get(0), method: r.get(1), amount: r.get(2), note: r.get(3), user_name: r.get(4) })
+        .map(|r| Payment {
+            at: r.get(0),
+            method: r.get(1),
+            amount: r.get(2),
+            note: r.get(3),
+            user_name: r.get(4),
+        })
         .collect())
 }
 
@@ -627,21 +653,36 @@ mod tests {
 
     #[test]
     fn lines_follow_the_unit_and_the_kind() {
-        assert_eq!(line("1,5", "1").parse(Locale::Es, false, Kind::Invoice), Err(vec![("quantity", "error.whole_number")]));
+        assert_eq!(
+            line("1,5", "1").parse(Locale::Es, false, Kind::Invoice),
+            Err(vec![("quantity", "error.whole_number")])
+        );
         assert_eq!(line("1,5", "1").parse(Locale::Es, true, Kind::Invoice).map(|l| l.quantity), Ok(d("1.5")));
-        assert_eq!(line("-2", "1").parse(Locale::Es, false, Kind::Invoice), Err(vec![("quantity", "error.negative")]));
-        assert_eq!(line("-2", "1").parse(Locale::Es, false, Kind::Correction).map(|l| l.quantity), Ok(d("-2")));
+        assert_eq!(
+            line("-2", "1").parse(Locale::Es, false, Kind::Invoice),
+            Err(vec![("quantity", "error.negative")])
+        );
+        assert_eq!(
+            line("-2", "1").parse(Locale::Es, false, Kind::Correction).map(|l| l.quantity),
+            Ok(d("-2"))
+        );
         assert_eq!(
             line("0", "-1").parse(Locale::Es, false, Kind::Correction),
             Err(vec![("quantity", "purchase.error_quantity_zero"), ("unit_cost", "error.negative")])
         );
         let no_product = LineFields { product_id: "x".into(), quantity: "1".into(), unit_cost: "1".into() };
-        assert_eq!(no_product.parse(Locale::En, false, Kind::Invoice), Err(vec![("product_id", "error.choose_option")]));
+        assert_eq!(
+            no_product.parse(Locale::En, false, Kind::Invoice),
+            Err(vec![("product_id", "error.choose_option")])
+        );
     }
 
     #[test]
     fn payments_must_be_positive() {
-        assert_eq!(parse_payment("cash", "-5", "", Locale::Es).map(|_| ()), Err(vec![("amount", "error.negative")]));
+        assert_eq!(
+            parse_payment("cash", "-5", "", Locale::Es).map(|_| ()),
+            Err(vec![("amount", "error.negative")])
+        );
         assert_eq!(
             parse_payment("cheque", "0", "", Locale::Es).map(|_| ()),
             Err(vec![("method", "error.choose_option"), ("amount", "purchase.error_payment_positive")])
@@ -662,7 +703,10 @@ mod tests {
         assert_eq!(ok.number, "A-0001-00001234");
         assert_eq!(ok.due_date, NaiveDate::from_ymd_opt(2025, 4, 30));
         let bad = HeaderFields { due_date: "2025-03-01".into(), ..h.clone() };
-        assert_eq!(bad.parse(Kind::Invoice).map(|_| ()), Err(vec![("due_date", "purchase.error_due_before_date")]));
+        assert_eq!(
+            bad.parse(Kind::Invoice).map(|_| ()),
+            Err(vec![("due_date", "purchase.error_due_before_date")])
+        );
         let empty = HeaderFields::default();
         assert_eq!(
             empty.parse(Kind::Invoice).map(|_| ()),

@@ -265,7 +265,8 @@ mod tests {
                 ("notes", "error.too_long"),
             ])
         );
-        let ok = SupplierFields { name: " Distribuidora Sur ".into(), ..Default::default() }.parse().expect("ok");
+        let ok =
+            SupplierFields { name: " Distribuidora Sur ".into(), ..Default::default() }.parse().expect("ok");
         assert_eq!(ok.name.as_str(), "Distribuidora Sur");
     }
 

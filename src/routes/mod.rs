@@ -7,12 +7,12 @@ mod customers;
 mod health;
 mod home;
 mod imports;
+mod purchases;
 mod quotes;
 mod sales;
 mod shops;
 mod stock;
 mod suppliers;
-mod purchases;
 
 use std::future::Future;
 

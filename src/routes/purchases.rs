@@ -80,7 +80,12 @@ fn header_from(form: &Form) -> HeaderFields {
     }
 }
 
-async fn render_new(app: &App, req: &Req, fields: &HeaderFields, errors: &FieldErrors) -> Result<Response, AppError> {
+async fn render_new(
+    app: &App,
+    req: &Req,
+    fields: &HeaderFields,
+    errors: &FieldErrors,
+) -> Result<Response, AppError> {
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, NEED).await?;
     let options = suppliers::options(&tx).await?;
@@ -128,7 +133,13 @@ async fn create(app: App, req: Req, form: Form) -> Result<Response, AppError> {
 }
 
 /// Shows the invoice page in a fresh read-only transaction; `q` is a draft's product search.
-async fn render_detail(app: &App, req: &Req, id: i64, q: &str, refused: &Refused) -> Result<Response, AppError> {
+async fn render_detail(
+    app: &App,
+    req: &Req,
+    id: i64,
+    q: &str,
+    refused: &Refused,
+) -> Result<Response, AppError> {
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, NEED).await?;
     let invoice = purchases::by_id(&tx, id).await?.ok_or(AppError::NotFound)?;
@@ -184,9 +195,19 @@ enum Done {
     List,
 }
 
-async fn run(tx: &Tx<'_>, locale: crate::i18n::Locale, id: i64, form: &Form, op: Op) -> Result<Done, WriteError> {
-    let invoice = purchases::by_id(tx, id).await.map_err(WriteError::Other)?.ok_or(WriteError::Other(AppError::NotFound))?;
-    let ok = |found: bool| if found { Ok(Done::Invoice(id)) } else { Err(WriteError::Other(AppError::NotFound)) };
+async fn run(
+    tx: &Tx<'_>,
+    locale: crate::i18n::Locale,
+    id: i64,
+    form: &Form,
+    op: Op,
+) -> Result<Done, WriteError> {
+    let invoice = purchases::by_id(tx, id)
+        .await
+        .map_err(WriteError::Other)?
+        .ok_or(WriteError::Other(AppError::NotFound))?;
+    let ok =
+        |found: bool| if found { Ok(Done::Invoice(id)) } else { Err(WriteError::Other(AppError::NotFound)) };
     match op {
         Op::Header => {
             let h = header_from(form).parse(invoice.kind).map_err(WriteError::Field)?;
@@ -200,7 +221,9 @@ async fn run(tx: &Tx<'_>, locale: crate::i18n::Locale, id: i64, form: &Form, op:
             };
             // an unknown product (another shop's id, say) is refused by the line's foreign key
             let divisible = match form.get("product_id").trim().parse::<i64>() {
-                Ok(pid) => purchases::product_divisible(tx, pid).await.map_err(WriteError::Other)?.unwrap_or(true),
+                Ok(pid) => {
+                    purchases::product_divisible(tx, pid).await.map_err(WriteError::Other)?.unwrap_or(true)
+                }
                 Err(_) => true,
             };
             let line = fields.parse(locale, divisible, invoice.kind).map_err(WriteError::Field)?;
@@ -219,8 +242,9 @@ async fn run(tx: &Tx<'_>, locale: crate::i18n::Locale, id: i64, form: &Form, op:
             Ok(Done::List)
         }
         Op::Payment => {
-            let p = purchases::parse_payment(form.get("method"), form.get("amount"), form.get("note"), locale)
-                .map_err(WriteError::Field)?;
+            let p =
+                purchases::parse_payment(form.get("method"), form.get("amount"), form.get("note"), locale)
+                    .map_err(WriteError::Field)?;
             purchases::record_payment(tx, id, &p).await?;
             Ok(Done::Invoice(id))
         }
@@ -242,7 +266,9 @@ async fn write(app: App, req: Req, id: i64, form: Form, op: Op) -> Result<Respon
             Ok(done) => {
                 tx.commit().await?;
                 return Ok(match done {
-                    Done::Invoice(to) => with_flash(&req, redirect(&format!("/purchases/{to}")), "flash.saved"),
+                    Done::Invoice(to) => {
+                        with_flash(&req, redirect(&format!("/purchases/{to}")), "flash.saved")
+                    }
                     Done::List => with_flash(&req, redirect("/purchases"), "flash.deleted"),
                 });
             }
@@ -254,7 +280,11 @@ async fn write(app: App, req: Req, id: i64, form: Form, op: Op) -> Result<Respon
         }
     };
     let submitted = Submitted {
-        values: form.pairs().filter(|(k, _)| *k != "csrf").map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        values: form
+            .pairs()
+            .filter(|(k, _)| *k != "csrf")
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         errors,
     };
     let refused = match op {

@@ -188,7 +188,9 @@ async fn supplier_write(app: &App, req: &Req, id: i64, action: Action) -> Result
             Ok(true) => {
                 tx.commit().await?;
                 return Ok(match action {
-                    Action::SetActive(_) => with_flash(req, redirect(&format!("/suppliers/{id}")), "flash.saved"),
+                    Action::SetActive(_) => {
+                        with_flash(req, redirect(&format!("/suppliers/{id}")), "flash.saved")
+                    }
                     Action::Delete => with_flash(req, redirect("/suppliers"), "flash.deleted"),
                 });
             }

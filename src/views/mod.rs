@@ -8,11 +8,11 @@ pub mod dashboard;
 pub mod errors;
 pub mod imports;
 pub mod layout;
+pub mod purchases;
 pub mod quotes;
 pub mod sales;
 pub mod shops;
 pub mod stock;
 pub mod suppliers;
-pub mod purchases;
 
 pub use layout::Page;

@@ -495,7 +495,9 @@ fn payment_section(p: &Page, v: &DetailView) -> Markup {
     let methods: Vec<(String, String)> =
         PaymentMethod::ALL.iter().map(|m| (m.code().to_string(), method_label(l, *m).to_string())).collect();
     let amount_error = s.err("amount").map(|k| match k {
-        "purchase.error_exceeds_due" => tf(l, "purchase.error_exceeds_due", &[("due", &format_money(i.due(), l))]),
+        "purchase.error_exceeds_due" => {
+            tf(l, "purchase.error_exceeds_due", &[("due", &format_money(i.due(), l))])
+        }
         other => t_dyn(l, other).to_string(),
     });
     let method = if s.get("method").is_empty() { "cash" } else { s.get("method") };
