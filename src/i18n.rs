@@ -320,6 +320,8 @@ const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
     crate::views::members::TEXTS,
     crate::views::settings::TEXTS,
     crate::views::audit::TEXTS,
+    crate::views::suppliers::TEXTS,
+    crate::views::purchases::TEXTS,
 ];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
@@ -430,6 +432,8 @@ mod tests {
             "member.",
             "settings.",
             "audit.",
+            "supplier.",
+            "purchase.",
         ];
         let mut keys = Vec::new();
         for (i, chunk) in text.split('"').enumerate() {

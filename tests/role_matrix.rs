@@ -11,7 +11,7 @@ use common::{roles, set_ctx, TestDb};
 use tokio_postgres::{Client, GenericClient};
 
 /// Rows of docs/PERMISSIONS.md with no tables yet. Map a row (in `mapped()`) when its module lands.
-const PENDING: &[&str] = &["manage suppliers and purchase invoices"];
+const PENDING: &[&str] = &[];
 
 const ROLES: [&str; 3] = ["OWNER", "ADMIN", "STAFF"];
 
@@ -272,6 +272,47 @@ fn mapped() -> Vec<(&'static str, Vec<Probe>)> {
                     "SELECT",
                     "select * from {s}.report_stock_valuation where product_id = {p}",
                 ),
+            ],
+        ),
+        (
+            "manage suppliers and purchase invoices",
+            // staff hold no grant on any of these tables, not even SELECT
+            vec![
+                probe("suppliers", "SELECT", "select * from {s}.suppliers where id = {sup}"),
+                probe("suppliers", "INSERT", "insert into {s}.suppliers (name, tax_id) values ('Mayorista', '30-1')"),
+                probe("suppliers", "UPDATE", "update {s}.suppliers set phone = '555', active = false where id = {sup}"),
+                probe("suppliers", "DELETE", "delete from {s}.suppliers where id = {sup2}"),
+                probe("purchase_invoices", "SELECT", "select * from {s}.purchase_invoices where id = {rinv}"),
+                probe(
+                    "purchase_invoices",
+                    "INSERT",
+                    "insert into {s}.purchase_invoices (supplier_id, number, invoice_date, due_date)
+                     values ({sup}, 'N-2', current_date, current_date + 30)",
+                ),
+                probe("purchase_invoices", "UPDATE", "update {s}.purchase_invoices set status = 'received' where id = {pinv}"),
+                probe("purchase_invoices", "DELETE", "delete from {s}.purchase_invoices where id = {pinv}"),
+                probe("purchase_invoice_lines", "SELECT", "select * from {s}.purchase_invoice_lines where invoice_id = {rinv}"),
+                Probe {
+                    // the line trigger (BEFORE INSERT, as the schema owner under the caller's
+                    // context) finds no such invoice in another shop: 23503, nothing written
+                    cross: Some(Expect::Code("23503")),
+                    ..probe(
+                        "purchase_invoice_lines",
+                        "INSERT",
+                        "insert into {s}.purchase_invoice_lines (invoice_id, product_id, quantity, unit_cost) values ({pinv}, {p}, 2, 10)",
+                    )
+                },
+                probe("purchase_invoice_lines", "DELETE", "delete from {s}.purchase_invoice_lines where invoice_id = {pinv}"),
+                probe("purchase_payments", "SELECT", "select * from {s}.purchase_payments where invoice_id = {rinv}"),
+                Probe {
+                    // likewise the payment trigger: no such invoice in another shop
+                    cross: Some(Expect::Code("23503")),
+                    ..probe(
+                        "purchase_payments",
+                        "INSERT",
+                        "insert into {s}.purchase_payments (invoice_id, method, amount) values ({rinv}, 'transfer', 2)",
+                    )
+                },
             ],
         ),
     ]
@@ -690,6 +731,37 @@ async fn shop(db: &TestDb, name: &str, outsider: i64) -> Shop {
     )
     .await
     .unwrap();
+    let sup =
+        id(&tx, &format!("insert into {s}.suppliers (name) values ('Distribuidora') returning id")).await;
+    let sup2 =
+        id(&tx, &format!("insert into {s}.suppliers (name) values ('Sin facturas') returning id")).await;
+    let invoice = |number: &'static str| {
+        format!(
+            "insert into {s}.purchase_invoices (supplier_id, number, invoice_date, due_date)
+             values ({sup}, '{number}', current_date, current_date + 30) returning id"
+        )
+    };
+    let pinv = id(&tx, &invoice("N-1")).await;
+    let rinv = id(&tx, &invoice("R-1")).await;
+    for inv in [pinv, rinv] {
+        tx.execute(
+            &format!(
+                "insert into {s}.purchase_invoice_lines (invoice_id, product_id, quantity, unit_cost) values ({inv}, {p}, 1, 10)"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    }
+    tx.execute(&format!("update {s}.purchase_invoices set status = 'received' where id = {rinv}"), &[])
+        .await
+        .unwrap();
+    tx.execute(
+        &format!("insert into {s}.purchase_payments (invoice_id, method, amount) values ({rinv}, 'cash', 1)"),
+        &[],
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let audit = id(&admin, &format!("select count(*) from {s}.audit_log")).await;
     assert!(audit >= 1, "fixture needs an audit row in {s}");
@@ -712,6 +784,10 @@ async fn shop(db: &TestDb, name: &str, outsider: i64) -> Shop {
         ("draft", draft.to_string()),
         ("sl", sl.to_string()),
         ("ret", ret.to_string()),
+        ("sup", sup.to_string()),
+        ("sup2", sup2.to_string()),
+        ("pinv", pinv.to_string()),
+        ("rinv", rinv.to_string()),
     ] {
         vars.insert(k, v);
     }

@@ -12,12 +12,14 @@ pub mod member;
 pub mod members;
 pub mod money;
 pub mod password;
+pub mod purchases;
 pub mod quotes;
 pub mod reports;
 pub mod sales;
 pub mod settings;
 pub mod shop;
 pub mod stock;
+pub mod suppliers;
 pub mod text;
 
 /// A list query fetches one row more than a page: keep the page, and whether more follow.

@@ -12,12 +12,14 @@ mod imports;
 mod invitations;
 mod members;
 mod password;
+mod purchases;
 mod quotes;
 mod reports;
 mod sales;
 mod settings;
 mod shops;
 mod stock;
+mod suppliers;
 
 use std::future::Future;
 
@@ -62,6 +64,10 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(settings::routes(&app))
         .unify()
         .or(audit::routes(&app))
+        .unify()
+        .or(suppliers::routes(&app))
+        .unify()
+        .or(purchases::routes(&app))
         .unify()
         .boxed()
 }

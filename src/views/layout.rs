@@ -39,6 +39,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/members", key: "nav.members", needs: Some(Permission::ManageMembers) },
     NavItem { href: "/settings", key: "nav.settings", needs: Some(Permission::ChangeSettings) },
     NavItem { href: "/audit", key: "nav.audit", needs: Some(Permission::ViewAudit) },
+    NavItem { href: "/suppliers", key: "nav.suppliers", needs: Some(Permission::ManagePurchasing) },
+    NavItem { href: "/purchases", key: "nav.purchases", needs: Some(Permission::ManagePurchasing) },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

@@ -12,11 +12,13 @@ pub mod invitations;
 pub mod layout;
 pub mod members;
 pub mod password;
+pub mod purchases;
 pub mod quotes;
 pub mod reports;
 pub mod sales;
 pub mod settings;
 pub mod shops;
 pub mod stock;
+pub mod suppliers;
 
 pub use layout::Page;
