@@ -35,7 +35,7 @@
 #   STOCK_BENCH_SALES_PG_SECONDS  pgbench seconds per level of `sales` (default 20)
 #   STOCK_BENCH_SALES_LEVELS      client counts of `sales`, HTTP and pgbench (default 1,4)
 #   STOCK_BENCH_SHOPS         shops for `migrate` (default 1000; STOCK_BENCH_SHOP_BATCH 50 per
-#                             transaction, STOCK_BENCH_SHOP_WORKERS 2 connections)
+#                             psql call, STOCK_BENCH_SHOP_WORKERS 2 connections)
 #   STOCK_BENCH_DOC           page to update (default docs/BENCHMARKS.md; empty: leave it alone)
 #   STOCK_BENCH_SKIP_BUILD=1  use target/release/stock as it is
 #   STOCK_BENCH_BIN           measure this binary instead (e.g. a release build of a committed
