@@ -18,7 +18,8 @@
 # release changes the templates, and migrates each in its own transaction through
 # app_private.migrate_tenant with its usual parallelism: the new migration, then the shop's
 # policies re-applied. That is the per-shop work of a release that adds a tenant migration.
-# The scratch database is dropped at the start of the next run (kept for inspection).
+# The scratch database is dropped at the start of the next run (kept for inspection), or reused
+# as it is with STOCK_BENCH_KEEP_DB=1 (each run then adds one more bench migration).
 
 MIGRATE_SHOPS=${STOCK_BENCH_SHOPS:-1000}
 MIGRATE_BATCH=${STOCK_BENCH_SHOP_BATCH:-50}
@@ -45,6 +46,12 @@ bench_migrate_seed() {
     db="${db##*/}_migrate"
     MIGRATE_URL=$(stock_pg_url_with_db "$BENCH_ADMIN_URL" "$db")
     mkdir -p "$OUT_DIR"
+    if [[ ${STOCK_BENCH_KEEP_DB:-0} == 1 ]] &&
+        [[ $(stock_psql -d "$MIGRATE_URL" -Atc "select count(*) from app.tenants" 2>/dev/null) == "$MIGRATE_SHOPS" ]]; then
+        MIGRATE_SEED_S="kept from an earlier run"
+        stock_info "STOCK_BENCH_KEEP_DB=1: keeping $db with its $MIGRATE_SHOPS shops"
+        return 0
+    fi
     stock_psql -d "$(stock_pg_url_with_db "$BENCH_ADMIN_URL" postgres)" -c "drop database if exists \"$db\" with (force)"
     DATABASE_URL=$MIGRATE_URL "$BIN" migrate >/dev/null
     local t0=$SECONDS w pids=() per=$(((MIGRATE_SHOPS + MIGRATE_WORKERS - 1) / MIGRATE_WORKERS))
@@ -71,11 +78,11 @@ bench_migrate_seed() {
     for w in "${pids[@]}"; do
         wait "$w" || stock_die "creating shops failed"
     done
-    MIGRATE_SEED_S=$((SECONDS - t0))
+    MIGRATE_SEED_S="$((SECONDS - t0)) s"
     local n
     n=$(stock_psql -d "$MIGRATE_URL" -Atc "select count(*) from app.tenants")
     [[ $n -eq $MIGRATE_SHOPS ]] || stock_die "expected $MIGRATE_SHOPS shops, found $n"
-    stock_info "$n shops created in ${MIGRATE_SEED_S} s (database $db)"
+    stock_info "$n shops created in ${MIGRATE_SEED_S} (database $db)"
 }
 
 bench_migrate_run() {
@@ -88,19 +95,19 @@ bench_migrate_run() {
     grep -q "shops migrated: 0;" "$OUT_DIR/migrate-noop-3.log" ||
         stock_die "a migrate with nothing to apply migrated shops: $(cat "$OUT_DIR/migrate-noop-3.log")"
 
-    version=$(stock_psql -d "$MIGRATE_URL" -Atc "
-        insert into app_private.tenant_migrations (version, name, sql, checksum)
-        select max(version) + 1, 'bench_add_column', s, encode(sha256(convert_to(s, 'UTF8')), 'hex')
-          from app_private.tenant_migrations,
-               (select 'alter table products add column bench_note text not null default ''''' as s) x
-         group by s
-        returning version;
-        delete from app_private.config where key = 'tenant_policies_checksum';" | head -n 1)
+    version=$(stock_psql -d "$MIGRATE_URL" -Atc "select max(version) + 1 from app_private.tenant_migrations")
+    cat >"$OUT_DIR/migrate-inject.sql" <<'SQL'
+insert into app_private.tenant_migrations (version, name, sql, checksum)
+select :v, 'bench_add_column', s, encode(sha256(convert_to(s, 'UTF8')), 'hex')
+  from (select format('alter table products add column bench_note_v%s text not null default %L', :v, '') as s) x;
+delete from app_private.config where key = 'tenant_policies_checksum';
+SQL
+    stock_psql -d "$MIGRATE_URL" -v v="$version" -f "$OUT_DIR/migrate-inject.sql" >/dev/null
     MIGRATE_APPLY_S=$(DATABASE_URL=$MIGRATE_URL bench_migrate_time apply "$BIN" migrate)
     stock_info "stock migrate applying V$version to every shop: $MIGRATE_APPLY_S s ($(tail -n 1 "$OUT_DIR/migrate-apply.log"))"
     behind=$(stock_psql -d "$MIGRATE_URL" -Atc "select count(*) from app.tenants where schema_version <> $version")
     cols=$(stock_psql -d "$MIGRATE_URL" -Atc "select count(*) from information_schema.columns
-                                               where table_name = 'products' and column_name = 'bench_note'")
+                                               where table_name = 'products' and column_name = 'bench_note_v$version'")
     [[ $behind -eq 0 && $cols -eq $MIGRATE_SHOPS ]] ||
         stock_die "after the migration: $behind shop(s) not at V$version, the column in $cols of $MIGRATE_SHOPS shops"
     MIGRATE_AFTER_S=$(DATABASE_URL=$MIGRATE_URL bench_migrate_time noop-after "$BIN" migrate)
@@ -125,7 +132,7 @@ Run of $(date -u '+%Y-%m-%d %H:%M') UTC (commit $(git rev-parse --short HEAD 2>/
 
 | step | time | target |
 |---|---:|---|
-| create $MIGRATE_SHOPS shops (create_tenant, $MIGRATE_WORKERS connections) | ${MIGRATE_SEED_S} s | — |
+| create $MIGRATE_SHOPS shops (create_tenant, $MIGRATE_WORKERS connections) | ${MIGRATE_SEED_S} | — |
 | \`stock migrate\`, nothing to apply (3 runs) | ${MIGRATE_NOOP[*]} s | <= ${MIGRATE_NOOP_TARGET_S} s: $verdict_noop |
 | \`stock migrate\`, one new tenant migration (add a column) in every shop | ${MIGRATE_APPLY_S} s | <= ${MIGRATE_APPLY_TARGET_S} s: $verdict_apply |
 | \`stock migrate\` again, nothing to apply | ${MIGRATE_AFTER_S} s | <= ${MIGRATE_NOOP_TARGET_S} s |
