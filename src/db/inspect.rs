@@ -317,8 +317,9 @@ pub fn replace_word(text: &str, needle: &str, with: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(needle) {
-        let before_ok = !rest[..at].chars().next_back().is_some_and(is_word)
-            && !(at == 0 && out.chars().next_back().is_some_and(is_word));
+        // the character before the match: in `rest`, or (at its start) the last one written
+        let before = if at == 0 { out.chars().next_back() } else { rest[..at].chars().next_back() };
+        let before_ok = !before.is_some_and(is_word);
         let after = &rest[at + needle.len()..];
         let after_ok = !after.chars().next().is_some_and(is_word);
         out.push_str(&rest[..at]);
