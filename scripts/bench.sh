@@ -2,12 +2,15 @@
 # Benchmarks of Stock on this machine, loopback only. Results: printed, in target/bench/ (JSON and
 # Markdown), and written into docs/BENCHMARKS.md between <!-- <scenario>:begin/end --> markers.
 #
-# Usage: scripts/bench.sh [SCENARIO...]      SCENARIO: search | sales | all (default: all)
+# Usage: scripts/bench.sh [SCENARIO...]      SCENARIO: search | sales | migrate | all (default: all)
 #   search  catalog search with STOCK_BENCH_PRODUCTS (100,000) products: HTTP latency per kind of
 #           term at concurrency 1 and 4, the same SQL through pgbench, EXPLAIN ANALYZE of misses.
 #   sales   five-line sales at the counter (5 scans, the page, checkout) with 1 and 4 staff
 #           clients, beside the SQL of record_sale through pgbench; then an oversell race and a
 #           check that stock = sum of movements, never negative, every sale whole.
+#   migrate `stock migrate` with STOCK_BENCH_SHOPS (1000) shops: nothing to apply, then one new
+#           tenant migration in every shop, in a scratch database of its own (see
+#           scripts/bench/migrate.sh for how the migration is injected without shipping it).
 #
 # Every run starts from a fresh database (dropped and recreated), builds the release binary, runs
 # `stock migrate` and `stock demo`, then each scenario seeds what it needs, starts `stock serve`
@@ -31,6 +34,8 @@
 #   STOCK_BENCH_SALES_SECONDS     HTTP seconds per level of `sales` (default 30)
 #   STOCK_BENCH_SALES_PG_SECONDS  pgbench seconds per level of `sales` (default 20)
 #   STOCK_BENCH_SALES_LEVELS      client counts of `sales`, HTTP and pgbench (default 1,4)
+#   STOCK_BENCH_SHOPS         shops for `migrate` (default 1000; STOCK_BENCH_SHOP_BATCH 50 per
+#                             psql call, STOCK_BENCH_SHOP_WORKERS 2 connections)
 #   STOCK_BENCH_DOC           page to update (default docs/BENCHMARKS.md; empty: leave it alone)
 #   STOCK_BENCH_SKIP_BUILD=1  use target/release/stock as it is
 #   STOCK_BENCH_BIN           measure this binary instead (e.g. a release build of a committed
@@ -44,7 +49,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$STOCK_ROOT"
 stock_install_step_trap
 
-ALL_SCENARIOS=(search sales)
+ALL_SCENARIOS=(search sales migrate)
 
 BENCH_DIR="$STOCK_ROOT/scripts/bench"
 OUT_DIR="$STOCK_ROOT/target/bench"
@@ -332,14 +337,21 @@ scenario_sales() {
     stock_step "sales: measure" bench_sales_run
 }
 
+# shellcheck source=scripts/bench/migrate.sh
+source "$BENCH_DIR/migrate.sh"
+
 # ---------------------------------------------------------------------------------------------
 
 started=$SECONDS
 stock_step "tools" bench_require_tools
 stock_step "PostgreSQL" bench_postgres
 stock_step "cargo build --release" bench_build
-stock_step "fresh bench database" bench_fresh_database
-bench_demo_shop
+needs_demo=0
+for s in "${scenarios[@]}"; do [[ $s == migrate ]] || needs_demo=1; done
+if [[ $needs_demo == 1 ]]; then
+    stock_step "fresh bench database" bench_fresh_database
+    bench_demo_shop
+fi
 for s in "${scenarios[@]}"; do
     "scenario_$s"
 done

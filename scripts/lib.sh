@@ -405,22 +405,25 @@ _stock_pg_redact() {
     sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#' <<<"$1"
 }
 
-# Installs pgTAP for the server's major version (the server must be local to use it).
+# Installs pgTAP for the server's major version (the server must be local to use it) and pg_prove
+# (Debian's libtap-parser-sourcehandler-pgtap-perl), which scripts/pgtap.sh runs the suite with.
 stock_ensure_pgtap() {
     if [[ ${STOCK_SKIP_PGTAP:-0} == 1 ]]; then
         stock_info "STOCK_SKIP_PGTAP=1: not installing pgTAP"
         return 0
     fi
-    local num major pkg
+    local num major pkg want=()
     num=$(stock_psql -d "$1" -Atc 'show server_version_num') || stock_die "cannot read the server version"
     major=$((num / 10000))
     pkg="postgresql-$major-pgtap"
-    if stock_pkg_installed "$pkg"; then
-        stock_info "$pkg is installed"
+    stock_pkg_installed "$pkg" || want+=("$pkg")
+    command -v pg_prove >/dev/null 2>&1 || want+=(libtap-parser-sourcehandler-pgtap-perl)
+    if [[ ${#want[@]} -eq 0 ]]; then
+        stock_info "$pkg and pg_prove are installed"
         return 0
     fi
-    stock_apt_install "$pkg"
-    stock_info "$pkg installed"
+    stock_apt_install "${want[@]}"
+    stock_info "installed: ${want[*]}"
 }
 
 # Drops test databases (stock_t_<pid>_...) left behind by test runs that are no longer running.

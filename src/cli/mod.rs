@@ -3,6 +3,7 @@
 
 mod demo;
 mod demo_purchases;
+mod policies;
 mod tenant;
 
 use std::io::Read;
@@ -52,6 +53,9 @@ enum Command {
     /// Create (or refresh) the demo shop with owner@demo.test, admin@demo.test and
     /// staff@demo.test. Password from STOCK_DEMO_PASSWORD (default demo-password).
     Demo,
+    /// Row level security, policies and privileges: show them, or check them against policies/.
+    #[command(subcommand)]
+    Policies(policies::PoliciesCommand),
 }
 
 /// Runs the command line; the exit code is non-zero on any failure, with the reason on stderr.
@@ -118,6 +122,7 @@ async fn dispatch(command: Command, config: Config) -> Result<(), String> {
         Command::Tenant(cmd) => tenant::run_tenant(cmd, &config).await,
         Command::User(cmd) => tenant::run_user(cmd, &config).await,
         Command::Demo => demo::run(&config).await,
+        Command::Policies(cmd) => policies::run(cmd, &config).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Database access: the web app's pool (as the login role), the administrative connection used by
 //! migrations and the CLI, and the one-transaction-per-request helpers in `tx`.
 
+pub mod inspect;
 pub mod migrate;
 pub mod roles;
 pub mod tx;

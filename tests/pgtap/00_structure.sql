@@ -1,0 +1,132 @@
+-- Structure of one shop's row level security and privileges, read from the catalog: every table
+-- has RLS enabled and forced and is isolated by the shop's own constant, the policies of each
+-- table are exactly those of policies/tenant/*.sql, and each role holds exactly the privileges
+-- docs/PERMISSIONS.md gives it. Run by scripts/pgtap.sh (or tests/pgtap.rs) with psql variables
+-- prefix (role prefix), schema and tenant_id (the shop under test), other_schema and other_id.
+-- Everything happens in one transaction that is rolled back, the pgTAP extension included.
+\unset ECHO
+\set QUIET 1
+\pset format unaligned
+\pset tuples_only true
+\pset pager off
+\set ON_ERROR_STOP true
+
+\set owner :prefix _shop_owner
+\set admin :prefix _shop_admin
+\set staff :prefix _shop_staff
+\set anon :prefix _anon
+\set app :prefix _app
+
+begin;
+set local client_min_messages = warning;
+create extension if not exists pgtap schema public;
+set local search_path = public, pg_catalog;
+select * from no_plan();
+
+-- RLS enabled and forced everywhere (the table owner is bound by the policies too)
+select is_empty(format($$select c.relname from pg_class c
+                         where c.relnamespace = %L::regnamespace and c.relkind in ('r', 'p')
+                           and not (c.relrowsecurity and c.relforcerowsecurity)$$, :'schema'),
+                'every table of the shop has row level security enabled and forced');
+select is_empty($$select c.relname from pg_class c
+                   where c.relnamespace = 'app'::regnamespace and c.relkind in ('r', 'p')
+                     and not (c.relrowsecurity and c.relforcerowsecurity)$$,
+                'every shared app table has row level security enabled and forced');
+select isnt_empty(format($$select 1 from pg_class c where c.relnamespace = %L::regnamespace
+                             and c.relkind = 'r'$$, :'schema'), 'the shop schema has tables');
+
+-- every table isolated by this shop's constant, for every command and every role
+select is_empty(format($$select c.relname from pg_class c
+                         where c.relnamespace = %L::regnamespace and c.relkind in ('r', 'p')
+                           and not exists (
+                               select 1 from pg_policies p
+                                where p.schemaname = %L and p.tablename = c.relname
+                                  and p.policyname = 'tenant_isolation' and p.permissive = 'PERMISSIVE'
+                                  and p.cmd = 'ALL' and p.roles = '{public}'
+                                  and p.qual like '%%current_tenant_id()%%= ' || %L || ')'
+                                  and p.with_check = p.qual)$$,
+                       :'schema', :'schema', :'tenant_id'),
+                'every table has tenant_isolation (ALL, to public) comparing with the shop''s own id');
+
+-- the policies of each table, exactly
+select policies_are(:'schema', t, p, format('policies of %s.%s', :'schema', t))
+  from (values ('settings', array['tenant_isolation']),
+               ('audit_log', array['tenant_isolation']),
+               ('units', array['tenant_isolation']),
+               ('categories', array['tenant_isolation']),
+               ('products', array['tenant_isolation']),
+               ('stock_movements', array['tenant_isolation', 'manual_kinds']),
+               ('missing_products', array['tenant_isolation']),
+               ('product_imports', array['tenant_isolation']),
+               ('product_images', array['tenant_isolation']),
+               ('customers', array['tenant_isolation']),
+               ('customer_ledger', array['tenant_isolation', 'manual_kinds']),
+               ('money_ledger', array['tenant_isolation', 'manual_kinds']),
+               ('sales', array['tenant_isolation', 'recorded_by_self']),
+               ('sale_lines', array['tenant_isolation']),
+               ('sale_payments', array['tenant_isolation']),
+               ('sale_drafts', array['tenant_isolation', 'own_draft']),
+               ('sale_draft_lines', array['tenant_isolation', 'own_draft']),
+               ('quotes', array['tenant_isolation', 'staff_cannot_convert']),
+               ('quote_lines', array['tenant_isolation']),
+               ('sale_returns', array['tenant_isolation']),
+               ('sale_return_lines', array['tenant_isolation'])) as v (t, p);
+
+-- the ledgers take only manual kinds from owner and admin; a sale is recorded by its own user
+select policy_cmd_is(:'schema', t, 'manual_kinds', 'insert', format('%s.manual_kinds applies to INSERT', t))
+  from unnest(array['stock_movements', 'customer_ledger', 'money_ledger']) t;
+select policy_roles_are(:'schema', t, 'manual_kinds', array[:'owner', :'admin']::name[],
+                        format('%s.manual_kinds binds owner and admin', t))
+  from unnest(array['stock_movements', 'customer_ledger', 'money_ledger']) t;
+select is((select permissive from pg_policies
+            where schemaname = :'schema' and tablename = t and policyname = 'manual_kinds'),
+          'RESTRICTIVE', format('%s.manual_kinds is restrictive', t))
+  from unnest(array['stock_movements', 'customer_ledger', 'money_ledger']) t;
+select is((select permissive || ' ' || cmd from pg_policies
+            where schemaname = :'schema' and tablename = 'sales' and policyname = 'recorded_by_self'),
+          'RESTRICTIVE INSERT', 'sales.recorded_by_self is a restrictive INSERT policy');
+
+-- table-wide privileges (column grants are checked below)
+select table_privs_are(:'schema', 'products', :'staff', array['SELECT'], 'staff only reads products');
+select table_privs_are(:'schema', 'products', :'owner', array['SELECT', 'DELETE'],
+                       'owner: products table-wide SELECT, DELETE (inserts and updates are per column)');
+select table_privs_are(:'schema', 'money_ledger', :'staff', '{}'::name[], 'staff holds nothing on money_ledger');
+select table_privs_are(:'schema', 'money_ledger', :'admin', array['SELECT'], 'admin reads money_ledger');
+select table_privs_are(:'schema', 'audit_log', :'owner', array['SELECT'], 'owner only reads audit_log');
+select table_privs_are(:'schema', 'audit_log', :'admin', array['SELECT'], 'admin only reads audit_log');
+select table_privs_are(:'schema', 'audit_log', :'staff', '{}'::name[], 'staff holds nothing on audit_log');
+select table_privs_are(:'schema', 'stock_movements', :'staff', array['SELECT'], 'staff only reads stock_movements');
+select table_privs_are(:'schema', 'stock_movements', :'owner', array['SELECT'],
+                       'owner: stock_movements SELECT, inserts per column, never UPDATE or DELETE');
+select table_privs_are(:'schema', 'settings', :'staff', array['SELECT'], 'staff only reads settings');
+
+-- nobody may write products.stock (it moves only through stock_movements)
+select column_privs_are(:'schema', 'products', 'stock', r, array['SELECT']::name[],
+                        format('%s may read products.stock but never write it', r))
+  from unnest(array[:'owner', :'admin', :'staff']::name[]) r;
+select column_privs_are(:'schema', 'products', 'price', :'owner', array['SELECT', 'INSERT', 'UPDATE'],
+                        'owner sets products.price');
+select column_privs_are(:'schema', 'settings', 'currency', :'admin', array['SELECT'],
+                        'admin cannot change settings.currency');
+
+-- the signed-out role and the login role hold nothing on any shop table, nor on the schema
+select table_privs_are(:'schema', c.relname, r, '{}'::name[], format('%s holds nothing on %s', r, c.relname))
+  from pg_class c cross join unnest(array[:'anon', :'app']::name[]) r
+ where c.relnamespace = :'schema'::regnamespace and c.relkind in ('r', 'p')
+ order by c.relname, r;
+select schema_privs_are(:'schema', :'anon', '{}'::name[], 'anon has no USAGE on the shop schema');
+select schema_privs_are(:'schema', :'staff', array['USAGE'], 'staff has USAGE on the shop schema');
+select is_empty(format($$select a.privilege_type from pg_namespace n, aclexplode(n.nspacl) a
+                         where n.nspname = %L and a.grantee = 0$$, :'schema'),
+                'PUBLIC has no privilege on the shop schema');
+
+-- provisioning functions are not callable by any request role
+select function_privs_are('app_private', 'create_tenant', array['text', 'text'], r, '{}'::name[],
+                          format('%s cannot execute app_private.create_tenant', r))
+  from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app']::name[]) r;
+select function_privs_are('app_private', 'migrate_tenant', array['bigint'], r, '{}'::name[],
+                          format('%s cannot execute app_private.migrate_tenant', r))
+  from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app']::name[]) r;
+
+select * from finish();
+rollback;
