@@ -21,6 +21,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (3, "imports_and_images", include_str!("../../sql/tenant/V3__imports_and_images.sql")),
     (4, "sales_customers_quotes", include_str!("../../sql/tenant/V4__sales_customers_quotes.sql")),
     (5, "sale_returns", include_str!("../../sql/tenant/V5__sale_returns.sql")),
+    (7, "money", include_str!("../../sql/tenant/V7__money.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.
@@ -30,6 +31,7 @@ pub const TENANT_POLICIES: &[(&str, &str)] = &[
     ("10_catalog", include_str!("../../policies/tenant/10_catalog.sql")),
     ("20_imports_images", include_str!("../../policies/tenant/20_imports_images.sql")),
     ("30_sales", include_str!("../../policies/tenant/30_sales.sql")),
+    ("50_money", include_str!("../../policies/tenant/50_money.sql")),
 ];
 
 pub fn latest_tenant_version() -> i32 {

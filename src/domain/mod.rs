@@ -13,6 +13,8 @@ pub mod sales;
 pub mod shop;
 pub mod stock;
 pub mod text;
+pub mod money_ledger;
+pub mod balance;
 
 /// A list query fetches one row more than a page: keep the page, and whether more follow.
 pub fn split_page<T>(mut rows: Vec<T>, page_size: i64) -> (Vec<T>, bool) {

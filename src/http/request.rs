@@ -44,6 +44,8 @@ const FLASH_KEYS: &[&str] = &[
     "flash.sale_recorded",
     "flash.sale_voided",
     "flash.return_recorded",
+    "flash.money_recorded",
+    "flash.money_reversed",
 ];
 
 /// Extracts a `Req` from the request headers.

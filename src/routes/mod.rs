@@ -11,6 +11,7 @@ mod quotes;
 mod sales;
 mod shops;
 mod stock;
+mod money;
 
 use std::future::Future;
 
@@ -41,6 +42,8 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(quotes::routes(&app))
         .unify()
         .or(health::routes(&app))
+        .unify()
+        .or(money::routes(&app))
         .unify()
         .boxed()
 }

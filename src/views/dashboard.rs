@@ -34,6 +34,14 @@ pub fn render(p: &Page, s: &SessionCtx, d: Option<&Dashboard>) -> Markup {
                         }
                         div.kpi { span { (t(l, "dashboard.active_products")) } strong { (d.active_products) } }
                     }
+                    @if d.today.is_some() {
+                        p.links {
+                            a href="/money" { (t(l, "nav.money_ledger")) } " · "
+                            a href="/balance" { (t(l, "nav.balance")) }
+                        }
+                    }
+                    // ---- INVOICES DUE AND OVERDUE (lead: the purchases branch's card goes here,
+                    // owner/admin only, e.g. `@if d.today.is_some() { (invoices_due_card(..)) }`) ----
                     div.columns {
                         section.card {
                             h2 { a href="/stock/low" { (t(l, "nav.low_stock")) } }
@@ -52,7 +60,7 @@ pub fn render(p: &Page, s: &SessionCtx, d: Option<&Dashboard>) -> Markup {
                                     td { a href={ "/sales/" (x.id) } { "#" (x.id) } }
                                     td { (format_datetime(x.at, l)) }
                                     td { (x.customer) }
-                                    @if d.today.is_some() { td.num { (format_money(x.total, l)) } }
+                                    @if let Some(total) = x.total { td.num { (format_money(total, l)) } }
                                 } } } }
                             }
                         }

@@ -34,6 +34,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/units", key: "nav.units", needs: Some(Permission::ManageCatalog) },
     NavItem { href: "/missing", key: "nav.missing", needs: Some(Permission::ViewCatalog) },
     NavItem { href: "/shops", key: "nav.shops", needs: None },
+    NavItem { href: "/money", key: "nav.money_ledger", needs: Some(Permission::ViewMoney) },
+    NavItem { href: "/balance", key: "nav.balance", needs: Some(Permission::ViewMoney) },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

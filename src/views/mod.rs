@@ -12,5 +12,7 @@ pub mod quotes;
 pub mod sales;
 pub mod shops;
 pub mod stock;
+pub mod money;
+pub mod chart;
 
 pub use layout::Page;
