@@ -14,7 +14,9 @@ create function app_private.money_ledger_manual_entry() returns trigger
     as $$
 declare
     v_orig record;
-    v_cat record;
+    v_cat_id bigint;
+    v_cat_name text;
+    v_cat_active boolean;
 begin
     if new.reverses_id is not null then
         execute format('select id, kind, method, amount, category_id, category, reverses_id
@@ -40,18 +42,18 @@ begin
     if new.kind = 'other_expense' then
         if new.category_id is not null then
             execute format('select id, name, active from %I.expense_categories where id = $1', tg_table_schema)
-               into v_cat using new.category_id;
+               into v_cat_id, v_cat_name, v_cat_active using new.category_id;
         elsif new.category <> '' then
             execute format('select id, name, active from %I.expense_categories where app.fold(name) = app.fold($1)',
                            tg_table_schema)
-               into v_cat using new.category;
+               into v_cat_id, v_cat_name, v_cat_active using new.category;
         end if;
-        if v_cat.id is null or not v_cat.active then
+        if v_cat_id is null or not v_cat_active then
             raise exception 'an expense needs an active category'
                 using errcode = 'check_violation', constraint = 'money_ledger_expense_category';
         end if;
-        new.category_id := v_cat.id;
-        new.category := v_cat.name;
+        new.category_id := v_cat_id;
+        new.category := v_cat_name;
     end if;
     return new;
 end $$;
