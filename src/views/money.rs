@@ -151,8 +151,8 @@ fn filters(l: Locale, v: &LedgerView) -> Markup {
                 @if let Some(e) = error_for(fe, "to") { p.error { (t_dyn(l, e)) } }
             }
             div.field {
-                label for="f-kind" { (t(l, "money.kind")) }
-                select id="f-kind" name="kind" {
+                label for="q-kind" { (t(l, "money.kind")) }
+                select id="q-kind" name="kind" {
                     option value="" { (t(l, "money.all")) }
                     option value="income" selected[q.kind == "income"] { (t(l, "money.all_income")) }
                     option value="expense" selected[q.kind == "expense"] { (t(l, "money.all_expenses")) }
@@ -160,22 +160,22 @@ fn filters(l: Locale, v: &LedgerView) -> Markup {
                 }
             }
             div.field {
-                label for="f-method" { (t(l, "money.method")) }
-                select id="f-method" name="method" {
+                label for="q-method" { (t(l, "money.method")) }
+                select id="q-method" name="method" {
                     option value="" { (t(l, "money.all")) }
                     @for m in PaymentMethod::ALL { option value=(m.code()) selected[q.method == m.code()] { (method_label(l, m.code())) } }
                 }
             }
             div.field {
-                label for="f-category" { (t(l, "money.category")) }
-                select id="f-category" name="category" {
+                label for="q-category" { (t(l, "money.category")) }
+                select id="q-category" name="category" {
                     option value="" { (t(l, "money.all")) }
                     @for c in v.categories { option value=(c.id) selected[q.category_id == Some(c.id)] { (c.name) } }
                 }
             }
             div.field {
-                label for="f-q" { (t(l, "money.search")) }
-                input id="f-q" type="search" name="q" value=(q.q);
+                label for="q-q" { (t(l, "money.search")) }
+                input id="q-q" type="search" name="q" value=(q.q);
             }
             button type="submit" { (t(l, "filter.apply")) }
         }
