@@ -3,6 +3,7 @@
 
 mod demo;
 mod tenant;
+mod demo_money;
 
 use std::io::Read;
 use std::process::ExitCode;

@@ -144,3 +144,27 @@ pub async fn load(tx: &Tx<'_>, with_money: bool, now: DateTime<Utc>) -> Result<D
     d.latest.sort_by(|x, y| y.id.cmp(&x.id));
     Ok(d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::statement;
+
+    /// scripts/bench/dashboard.py runs these statements through pgbench as the database-only
+    /// ceiling of GET /dashboard: the file must hold exactly what the app runs. Rewrite it with
+    /// `STOCK_WRITE_BENCH_SQL=1 cargo test --lib dashboard`.
+    #[test]
+    fn the_benchmark_runs_the_statements_the_app_runs() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bench/dashboard.query.sql");
+        let want = format!(
+            "-- GET /dashboard, owner and admin (src/domain/dashboard.rs, WITH_MONEY)\n{};\n\
+             -- GET /dashboard, staff (WITHOUT_MONEY)\n{};\n",
+            statement(true),
+            statement(false)
+        );
+        if std::env::var_os("STOCK_WRITE_BENCH_SQL").is_some() {
+            std::fs::write(path, &want).expect("write the bench's copy");
+        }
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(got == want, "{path} differs from the app's statements: run STOCK_WRITE_BENCH_SQL=1 cargo test --lib dashboard");
+    }
+}
