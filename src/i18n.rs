@@ -309,14 +309,13 @@ const TEXTS: &[(&str, &str, &str)] = &[
 ];
 
 /// Every module's texts: this file's, plus the tables kept beside their views.
-const ALL_TEXTS: &[&[(&str, &str, &str)]] =
-    &[
-        TEXTS,
-        crate::views::sales::TEXTS,
-        crate::views::customers::TEXTS,
-        crate::views::quotes::TEXTS,
-        crate::views::money::TEXTS,
-    ];
+const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
+    TEXTS,
+    crate::views::sales::TEXTS,
+    crate::views::customers::TEXTS,
+    crate::views::quotes::TEXTS,
+    crate::views::money::TEXTS,
+];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();

@@ -90,28 +90,61 @@ async fn owner_records_income_and_expenses_and_bad_input_writes_nothing() {
     let shop = shop().await;
     let rent = shop.category("Alquiler").await.to_string();
 
-    let r = shop.record(&[("direction", "income"), ("amount", "1.234,50"), ("method", "transfer"), ("description", "Alquiler de la vidriera")]).await;
+    let r = shop
+        .record(&[
+            ("direction", "income"),
+            ("amount", "1.234,50"),
+            ("method", "transfer"),
+            ("description", "Alquiler de la vidriera"),
+        ])
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(r.location.as_deref(), Some("/money"));
-    let r = shop.record(&[("direction", "expense"), ("amount", "800"), ("method", "cash"), ("category", &rent)]).await;
+    let r = shop
+        .record(&[("direction", "expense"), ("amount", "800"), ("method", "cash"), ("category", &rent)])
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let rows = shop
         .admin
-        .query(&format!("select kind, method, amount, category, user_id from {}.money_ledger order by id", shop.schema), &[])
+        .query(
+            &format!(
+                "select kind, method, amount, category, user_id from {}.money_ledger order by id",
+                shop.schema
+            ),
+            &[],
+        )
         .await
         .expect("rows");
     assert_eq!(rows.len(), 2);
-    assert_eq!((rows[0].get::<_, String>(0), rows[0].get::<_, Decimal>(2)), ("other_income".into(), dec("1234.50")));
-    assert_eq!((rows[1].get::<_, String>(0), rows[1].get::<_, Decimal>(2)), ("other_expense".into(), dec("-800")));
+    assert_eq!(
+        (rows[0].get::<_, String>(0), rows[0].get::<_, Decimal>(2)),
+        ("other_income".into(), dec("1234.50"))
+    );
+    assert_eq!(
+        (rows[1].get::<_, String>(0), rows[1].get::<_, Decimal>(2)),
+        ("other_expense".into(), dec("-800"))
+    );
     assert_eq!(rows[1].get::<_, String>(3), "Alquiler");
     assert_eq!(rows[1].get::<_, Option<i64>>(4), Some(shop.owner_id));
 
     // each refusal: 422, the message next to its field, nothing written
     let cases: [(&[(&str, &str)], &str, &str); 6] = [
-        (&[("direction", "income"), ("amount", "0"), ("method", "cash")], "amount", "Ingrese un importe mayor que cero."),
-        (&[("direction", "income"), ("amount", "-5"), ("method", "cash")], "amount", "No puede ser negativo."),
+        (
+            &[("direction", "income"), ("amount", "0"), ("method", "cash")],
+            "amount",
+            "Ingrese un importe mayor que cero.",
+        ),
+        (
+            &[("direction", "income"), ("amount", "-5"), ("method", "cash")],
+            "amount",
+            "No puede ser negativo.",
+        ),
         (&[("direction", "income"), ("amount", "10")], "method", "Elija una de las opciones."),
-        (&[("direction", "expense"), ("amount", "10"), ("method", "card")], "category", "Un egreso necesita una categoría."),
+        (
+            &[("direction", "expense"), ("amount", "10"), ("method", "card")],
+            "category",
+            "Un egreso necesita una categoría.",
+        ),
         (
             &[("direction", "expense"), ("amount", "10"), ("method", "card"), ("category", "999999")],
             "category",
@@ -127,9 +160,14 @@ async fn owner_records_income_and_expenses_and_bad_input_writes_nothing() {
         assert_eq!(shop.entries().await, 2, "{form:?} wrote something");
     }
     // a deactivated category takes no new expense
-    let r = shop.app.submit("/money/categories", &format!("/money/categories/{rent}/active"), &[("active", "no")]).await;
+    let r = shop
+        .app
+        .submit("/money/categories", &format!("/money/categories/{rent}/active"), &[("active", "no")])
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let r = shop.record(&[("direction", "expense"), ("amount", "10"), ("method", "cash"), ("category", &rent)]).await;
+    let r = shop
+        .record(&[("direction", "expense"), ("amount", "10"), ("method", "cash"), ("category", &rent)])
+        .await;
     assert_eq!(r.status, 422);
     assert!(field(&r.body, "category").contains("Elija una de las categorías activas."));
     assert_eq!(shop.entries().await, 2);
@@ -140,7 +178,9 @@ async fn owner_records_income_and_expenses_and_bad_input_writes_nothing() {
 #[tokio::test]
 async fn a_manual_entry_is_reversed_once_and_sales_never() {
     let shop = shop().await;
-    let r = shop.record(&[("direction", "income"), ("amount", "50"), ("method", "cash"), ("description", "propina")]).await;
+    let r = shop
+        .record(&[("direction", "income"), ("amount", "50"), ("method", "cash"), ("description", "propina")])
+        .await;
     assert_eq!(r.status, 303);
     let id: i64 = shop.scalar("select max(id) from {s}.money_ledger").await;
     let page = shop.app.get("/money").await;
@@ -205,7 +245,17 @@ async fn staff_sees_no_money_anywhere_and_the_dashboard_follows_todays_clock() {
     let staff = shop.browser(STAFF).await;
     let page = shop.app.get_with(&staff, "/dashboard").await;
     assert_eq!(page.status, 200);
-    for money in ["4.321", "1.200", "3.121", "0,00", "Ingresos", "Egresos", "Saldo", "href=\"/money\"", "href=\"/balance\""] {
+    for money in [
+        "4.321",
+        "1.200",
+        "3.121",
+        "0,00",
+        "Ingresos",
+        "Egresos",
+        "Saldo",
+        "href=\"/money\"",
+        "href=\"/balance\"",
+    ] {
         assert!(!page.body.contains(money), "staff's dashboard shows {money:?}:\n{}", page.body);
     }
     assert!(page.body.contains("Consumidor final"), "staff still sees the latest sales");
@@ -255,7 +305,10 @@ async fn the_ledger_filters_totals_and_pages() {
 
     let page = shop.app.get(&format!("/money?from={from}&to={to}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("600,00") && page.body.contains("75,00") && page.body.contains("525,00"), "totals");
+    assert!(
+        page.body.contains("600,00") && page.body.contains("75,00") && page.body.contains("525,00"),
+        "totals"
+    );
     assert!(page.body.contains("rel=\"next\""), "61 rows: a second page");
     let second = shop.app.get(&format!("/money?from={from}&to={to}&page=1")).await;
     assert!(!second.body.contains("rel=\"next\"") && second.body.contains("rel=\"prev\""));
@@ -263,7 +316,10 @@ async fn the_ledger_filters_totals_and_pages() {
     let page = shop.app.get(&format!("/money?from={from}&to={to}&kind=expense")).await;
     assert!(page.body.contains("Lavandina y trapos") && !page.body.contains("rel=\"next\""));
     assert!(page.body.contains("-75,00"));
-    let page = shop.app.get(&format!("/money?from={from}&to={to}&category={cleaning}&method=card&q=LAVANDINA")).await;
+    let page = shop
+        .app
+        .get(&format!("/money?from={from}&to={to}&category={cleaning}&method=card&q=LAVANDINA"))
+        .await;
     assert!(page.body.contains("Lavandina y trapos"));
     let page = shop.app.get(&format!("/money?from={from}&to={to}&method=transfer")).await;
     assert!(page.body.contains("No hay movimientos que coincidan."));
@@ -283,7 +339,8 @@ async fn the_balance_page_draws_its_chart_and_lists_the_same_numbers() {
     shop.book("'2026-03-11 12:00-03'", "invoice_payment", "-400").await;
     let page = shop.app.get("/balance?from=2026-03-09&to=2026-03-12").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let svg = &page.body[page.body.find("<svg").expect("an inline svg")..page.body.find("</svg>").expect("end")];
+    let svg =
+        &page.body[page.body.find("<svg").expect("an inline svg")..page.body.find("</svg>").expect("end")];
     assert!(svg.contains("role=\"img\"") && svg.contains("<title id=\"balance-chart-title\">"));
     assert!(svg.contains("<desc id=\"balance-chart-desc\">"));
     assert_eq!(svg.matches("<circle").count(), 4 + 1, "a net marker per day and the legend's");
@@ -316,9 +373,13 @@ async fn categories_are_added_renamed_and_kept_apart_per_shop() {
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Este campo es obligatorio."));
     let id = shop.category("Fletes").await;
-    let r = shop.app.submit("/money/categories", &format!("/money/categories/{id}"), &[("name", "Envíos")]).await;
+    let r =
+        shop.app.submit("/money/categories", &format!("/money/categories/{id}"), &[("name", "Envíos")]).await;
     assert_eq!(r.status, 303);
-    assert_eq!(shop.scalar::<i64>("select count(*) from {s}.expense_categories where name = 'Envíos'").await, 1);
+    assert_eq!(
+        shop.scalar::<i64>("select count(*) from {s}.expense_categories where name = 'Envíos'").await,
+        1
+    );
     assert_eq!(shop.scalar::<i64>("select count(*) from {s}.expense_categories").await, 8);
 
     // another shop's owner: the entry and category ids of this shop are not found there
@@ -334,8 +395,14 @@ async fn categories_are_added_renamed_and_kept_apart_per_shop() {
     let token = page.csrf();
     let r = shop.app.post_with(&http, &format!("/money/{entry}/reverse"), &[("csrf", &token)]).await;
     assert_eq!(r.status, 404);
-    let r = shop.app.post_with(&http, &format!("/money/categories/{id}"), &[("csrf", &token), ("name", "Robado")]).await;
+    let r = shop
+        .app
+        .post_with(&http, &format!("/money/categories/{id}"), &[("csrf", &token), ("name", "Robado")])
+        .await;
     assert_eq!(r.status, 404);
     assert_eq!(shop.entries().await, 1);
-    assert_eq!(shop.scalar::<i64>("select count(*) from {s}.expense_categories where name = 'Envíos'").await, 1);
+    assert_eq!(
+        shop.scalar::<i64>("select count(*) from {s}.expense_categories where name = 'Envíos'").await,
+        1
+    );
 }

@@ -112,14 +112,22 @@ async fn staff_reads_no_money_and_other_shops_read_nothing() {
 
     // shop B's owner naming shop A's tables sees nothing and writes nothing there
     let sa = &a.schema;
-    let rows = run(&mut c, &b, Who::Owner, &format!("select count(*) from {sa}.money_ledger")).await.expect("select");
-    assert_eq!(rows[0].get::<_, i64>(0), 0);
-    let rows =
-        run(&mut c, &b, Who::Owner, &format!("select count(*) from {sa}.expense_categories")).await.expect("select");
-    assert_eq!(rows[0].get::<_, i64>(0), 0);
-    let rows = run(&mut c, &b, Who::Owner, &format!("update {sa}.expense_categories set active = false returning id"))
+    let rows = run(&mut c, &b, Who::Owner, &format!("select count(*) from {sa}.money_ledger"))
         .await
-        .expect("update");
+        .expect("select");
+    assert_eq!(rows[0].get::<_, i64>(0), 0);
+    let rows = run(&mut c, &b, Who::Owner, &format!("select count(*) from {sa}.expense_categories"))
+        .await
+        .expect("select");
+    assert_eq!(rows[0].get::<_, i64>(0), 0);
+    let rows = run(
+        &mut c,
+        &b,
+        Who::Owner,
+        &format!("update {sa}.expense_categories set active = false returning id"),
+    )
+    .await
+    .expect("update");
     assert!(rows.is_empty());
     let r = run(
         &mut c,
@@ -207,12 +215,23 @@ async fn an_expense_names_an_active_category_and_amounts_carry_their_sign() {
         .await
         .expect("deactivate");
     let r = run(&mut c, &a, Who::Owner, &by_id).await;
-    assert!(matches!(&r, Err((code, con)) if code == "23514" && con == "money_ledger_expense_category"), "{r:?}");
-    run(&mut c, &a, Who::Owner, &format!("update expense_categories set name = 'Local', active = true where id = {cat}"))
-        .await
-        .expect("rename and reactivate");
+    assert!(
+        matches!(&r, Err((code, con)) if code == "23514" && con == "money_ledger_expense_category"),
+        "{r:?}"
+    );
+    run(
+        &mut c,
+        &a,
+        Who::Owner,
+        &format!("update expense_categories set name = 'Local', active = true where id = {cat}"),
+    )
+    .await
+    .expect("rename and reactivate");
     let r = run(&mut c, &a, Who::Owner, "insert into expense_categories (name) values ('local')").await;
-    assert!(matches!(&r, Err((code, con)) if code == "23505" && con == "expense_categories_name_key"), "{r:?}");
+    assert!(
+        matches!(&r, Err((code, con)) if code == "23505" && con == "expense_categories_name_key"),
+        "{r:?}"
+    );
     assert_eq!(count(&admin, &format!("select count(*) from {s}.money_ledger")).await, 2);
 }
 
@@ -265,7 +284,10 @@ async fn a_reversal_books_the_exact_opposite_once() {
         "insert into money_ledger (kind, method, amount, reverses_id) values ('other_expense', 'card', -300, {reversal})"
     );
     let r = run(&mut c, &a, Who::Owner, &twice).await;
-    assert!(matches!(&r, Err((code, con)) if code == "23514" && con == "money_ledger_reversal_manual_only"), "{r:?}");
+    assert!(
+        matches!(&r, Err((code, con)) if code == "23514" && con == "money_ledger_reversal_manual_only"),
+        "{r:?}"
+    );
     let payment = {
         admin
             .query_one(
@@ -285,7 +307,10 @@ async fn a_reversal_books_the_exact_opposite_once() {
         &format!("insert into money_ledger (kind, method, amount, reverses_id) values ('other_income', 'cash', 1, {payment})"),
     )
     .await;
-    assert!(matches!(&r, Err((code, con)) if code == "23514" && con == "money_ledger_reversal_manual_only"), "{r:?}");
+    assert!(
+        matches!(&r, Err((code, con)) if code == "23514" && con == "money_ledger_reversal_manual_only"),
+        "{r:?}"
+    );
     let r = run(
         &mut c,
         &a,

@@ -78,21 +78,21 @@ macro_rules! owner_tx {
 /// Madrid, spring forward: 2026-03-29 runs from 2026-03-28T23:00Z to 2026-03-29T22:00Z (23 h).
 /// With a fixed +01:00 offset the last two rows of the 29th would land on the wrong days.
 const MADRID_MARCH: &[(&str, &str, &str)] = &[
-    ("2026-03-28T22:59:59Z", "other_income", "1"),     // 23:59:59 CET on the 28th
-    ("2026-03-28T23:00:00Z", "other_income", "10"),    // 00:00 on the 29th
-    ("2026-03-29T00:59:59Z", "other_income", "20"),    // 01:59:59 CET, just before the change
-    ("2026-03-29T01:00:00Z", "other_expense", "-5"),   // 03:00 CEST, just after it
-    ("2026-03-29T21:59:59Z", "other_income", "100"),   // 23:59:59 CEST on the 29th
-    ("2026-03-29T22:00:00Z", "other_income", "1000"),  // 00:00 on the 30th
+    ("2026-03-28T22:59:59Z", "other_income", "1"), // 23:59:59 CET on the 28th
+    ("2026-03-28T23:00:00Z", "other_income", "10"), // 00:00 on the 29th
+    ("2026-03-29T00:59:59Z", "other_income", "20"), // 01:59:59 CET, just before the change
+    ("2026-03-29T01:00:00Z", "other_expense", "-5"), // 03:00 CEST, just after it
+    ("2026-03-29T21:59:59Z", "other_income", "100"), // 23:59:59 CEST on the 29th
+    ("2026-03-29T22:00:00Z", "other_income", "1000"), // 00:00 on the 30th
 ];
 
 /// Madrid, fall back: 2026-10-25 runs from 2026-10-24T22:00Z to 2026-10-25T23:00Z (25 h).
 const MADRID_OCTOBER: &[(&str, &str, &str)] = &[
-    ("2026-10-24T21:59:59Z", "other_income", "1"),    // 23:59:59 CEST on the 24th
-    ("2026-10-24T22:00:00Z", "other_income", "10"),   // 00:00 on the 25th
-    ("2026-10-25T00:30:00Z", "other_income", "20"),   // 02:30 CEST, the first time
-    ("2026-10-25T01:30:00Z", "other_expense", "-7"),  // 02:30 CET, the second time
-    ("2026-10-25T22:59:59Z", "other_income", "100"),  // 23:59:59 CET on the 25th
+    ("2026-10-24T21:59:59Z", "other_income", "1"), // 23:59:59 CEST on the 24th
+    ("2026-10-24T22:00:00Z", "other_income", "10"), // 00:00 on the 25th
+    ("2026-10-25T00:30:00Z", "other_income", "20"), // 02:30 CEST, the first time
+    ("2026-10-25T01:30:00Z", "other_expense", "-7"), // 02:30 CET, the second time
+    ("2026-10-25T22:59:59Z", "other_income", "100"), // 23:59:59 CET on the 25th
     ("2026-10-25T23:00:00Z", "other_income", "1000"), // 00:00 on the 26th
 ];
 
@@ -191,7 +191,7 @@ async fn local_midnight_in_buenos_aires_and_monthly_buckets() {
     let shop = shop(
         "America/Argentina/Buenos_Aires",
         &[
-            ("2026-05-01T02:59:59Z", "other_income", "1"),  // 23:59:59 on April 30th
+            ("2026-05-01T02:59:59Z", "other_income", "1"), // 23:59:59 on April 30th
             ("2026-05-01T03:00:00Z", "other_income", "10"), // 00:00 on May 1st
             ("2026-06-01T02:59:59Z", "other_income", "100"), // 23:59:59 on May 31st
             ("2026-06-15T15:00:00Z", "other_expense", "-40"),
@@ -240,7 +240,11 @@ async fn every_row_counted_once_around_santiagos_midnight_changes() {
         let days = balance::buckets(&tx, range, Grouping::Day).await.expect("days");
         let total: Decimal = days.iter().map(|b| b.income).sum();
         assert_eq!(total, dec("72"), "{from}..{to}: {:?}", daily(&days));
-        assert!(days.iter().any(|b| b.income == dec("23") || b.income == dec("25")), "a short or long day: {:?}", daily(&days));
+        assert!(
+            days.iter().any(|b| b.income == dec("23") || b.income == dec("25")),
+            "a short or long day: {:?}",
+            daily(&days)
+        );
     }
     let admin = shop.db.admin().await;
     let n: i64 = admin

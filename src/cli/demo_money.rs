@@ -42,7 +42,8 @@ pub async fn seed(tx: &Transaction<'_>, tenant_id: i64) -> Result<(), tokio_post
     if manual > 0 {
         return Ok(());
     }
-    let owner: i64 = tx.query_one("select id from app.users where email = 'owner@demo.test'", &[]).await?.get(0);
+    let owner: i64 =
+        tx.query_one("select id from app.users where email = 'owner@demo.test'", &[]).await?.get(0);
     let insert = format!(
         "insert into {q}.money_ledger (at, kind, method, amount, category, description, user_id)
          values (date_trunc('day', now()) - make_interval(days => $1) + make_interval(hours => $2),
@@ -56,7 +57,16 @@ pub async fn seed(tx: &Transaction<'_>, tenant_id: i64) -> Result<(), tokio_post
     let twice: i64 = tx
         .query_one(
             &insert,
-            &[&3, &16, &"other_expense", &"cash", &"-15000.00", &"Otros gastos", &"Fletes (cargado dos veces)", &owner],
+            &[
+                &3,
+                &16,
+                &"other_expense",
+                &"cash",
+                &"-15000.00",
+                &"Otros gastos",
+                &"Fletes (cargado dos veces)",
+                &owner,
+            ],
         )
         .await?
         .get(0);

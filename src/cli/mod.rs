@@ -2,8 +2,8 @@
 //! come from an environment variable or standard input, never from the command line.
 
 mod demo;
-mod tenant;
 mod demo_money;
+mod tenant;
 
 use std::io::Read;
 use std::process::ExitCode;

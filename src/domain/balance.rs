@@ -106,7 +106,10 @@ impl Range {
 
 /// The shop's calendar day at the instant `now`.
 pub async fn shop_today(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<NaiveDate, AppError> {
-    Ok(tx.query_one("select ($1::timestamptz at time zone time_zone)::date from settings", &[&now]).await?.get(0))
+    Ok(tx
+        .query_one("select ($1::timestamptz at time zone time_zone)::date from settings", &[&now])
+        .await?
+        .get(0))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,9 +153,7 @@ const BUCKETS: &str = concat!(
 /// Income, expenses and net per bucket of `range`, every bucket present (zero when empty).
 pub async fn buckets(tx: &Tx<'_>, range: Range, grouping: Grouping) -> Result<Vec<Bucket>, AppError> {
     // date_trunc on a timestamp: 'day' keeps the day, 'week' goes back to Monday, 'month' to the 1st
-    let rows = tx
-        .query(BUCKETS, &[&range.from, &range.to, &grouping.interval(), &grouping.code()])
-        .await?;
+    let rows = tx.query(BUCKETS, &[&range.from, &range.to, &grouping.interval(), &grouping.code()]).await?;
     Ok(rows
         .iter()
         .map(|r| Bucket { first: r.get(0), last: r.get(1), income: r.get(2), expenses: r.get(3) })

@@ -140,8 +140,8 @@ pub async fn load(tx: &Tx<'_>, with_money: bool, now: DateTime<Utc>) -> Result<D
         }
     }
     // the union's branches keep their own order in practice; sort so that never matters
-    d.low.sort_by(|x, y| (x.stock - x.min_stock, x.id).cmp(&(y.stock - y.min_stock, y.id)));
-    d.latest.sort_by(|x, y| y.id.cmp(&x.id));
+    d.low.sort_by_key(|x| (x.stock - x.min_stock, x.id));
+    d.latest.sort_by_key(|x| std::cmp::Reverse(x.id));
     Ok(d)
 }
 

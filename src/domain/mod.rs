@@ -1,6 +1,7 @@
 //! Domain types (parsed once at the edge) and the SQL that acts on them.
 
 pub mod auth;
+pub mod balance;
 pub mod catalog;
 pub mod csv_io;
 pub mod customers;
@@ -8,13 +9,12 @@ pub mod dashboard;
 pub mod images;
 pub mod member;
 pub mod money;
+pub mod money_ledger;
 pub mod quotes;
 pub mod sales;
 pub mod shop;
 pub mod stock;
 pub mod text;
-pub mod money_ledger;
-pub mod balance;
 
 /// A list query fetches one row more than a page: keep the page, and whether more follow.
 pub fn split_page<T>(mut rows: Vec<T>, page_size: i64) -> (Vec<T>, bool) {

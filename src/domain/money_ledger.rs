@@ -35,8 +35,15 @@ macro_rules! expense_kinds {
 }
 
 /// Every kind of the ledger, in the order the filter lists them.
-pub const KINDS: [&str; 7] =
-    ["sale", "sale_void", "sale_return", "customer_payment", "other_income", "invoice_payment", "other_expense"];
+pub const KINDS: [&str; 7] = [
+    "sale",
+    "sale_void",
+    "sale_return",
+    "customer_payment",
+    "other_income",
+    "invoice_payment",
+    "other_expense",
+];
 
 /// Income or expense of a manual entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,7 +150,9 @@ fn write_error(e: tokio_postgres::Error) -> WriteError {
         Some("money_ledger_expense_category" | "money_ledger_category_id_fkey") => {
             Some(("category", "money.error_category_unknown"))
         }
-        Some("money_ledger_amount_check" | "money_ledger_manual_sign") => Some(("amount", "money.error_positive")),
+        Some("money_ledger_amount_check" | "money_ledger_manual_sign") => {
+            Some(("amount", "money.error_positive"))
+        }
         Some("money_ledger_method_check") => Some(("method", "error.choose_option")),
         Some("money_ledger_description_check") => Some(("description", "error.too_long")),
         Some("money_ledger_reverses_key") => Some(("form", "money.error_already_reversed")),
@@ -457,7 +466,11 @@ mod tests {
     fn bad_input_names_each_field() {
         assert_eq!(
             fields("gift", "0", "", "").parse(Locale::Es).map(|_| ()),
-            Err(vec![("direction", "error.choose_option"), ("amount", "money.error_positive"), ("method", "error.choose_option")])
+            Err(vec![
+                ("direction", "error.choose_option"),
+                ("amount", "money.error_positive"),
+                ("method", "error.choose_option")
+            ])
         );
         assert_eq!(
             fields("income", "-5", "cash", "").parse(Locale::Es).map(|_| ()),

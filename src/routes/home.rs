@@ -43,7 +43,9 @@ async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.signed_in(&mut conn, Access::ReadOnly).await?;
     let data = match &ctx.shop {
-        Some(shop) if shop.active => Some(dashboard::load(&tx, shop.role.can(Permission::ViewMoney), chrono::Utc::now()).await?),
+        Some(shop) if shop.active => {
+            Some(dashboard::load(&tx, shop.role.can(Permission::ViewMoney), chrono::Utc::now()).await?)
+        }
         _ => None,
     };
     tx.commit().await?;

@@ -7,11 +7,11 @@ mod customers;
 mod health;
 mod home;
 mod imports;
+mod money;
 mod quotes;
 mod sales;
 mod shops;
 mod stock;
-mod money;
 
 use std::future::Future;
 

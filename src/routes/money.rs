@@ -20,8 +20,7 @@ use crate::views;
 use crate::views::money::{BalanceView, CategoriesView, LedgerView};
 
 pub fn routes(app: &App) -> BoxedFilter<(Response,)> {
-    let reverse =
-        warp::path("money").and(warp::path::param::<i64>()).and(warp::path("reverse")).boxed();
+    let reverse = warp::path("money").and(warp::path::param::<i64>()).and(warp::path("reverse")).boxed();
     let category = || warp::path!("money" / "categories" / i64).boxed();
     let category_active = warp::path("money")
         .and(warp::path("categories"))
@@ -87,7 +86,11 @@ fn ledger_query(f: &Form, today: NaiveDate, errors: &mut FieldErrors) -> LedgerQ
     LedgerQuery {
         from: range.from,
         to: range.to,
-        kind: if kind == "income" || kind == "expense" || KINDS.contains(&kind) { kind.into() } else { String::new() },
+        kind: if kind == "income" || kind == "expense" || KINDS.contains(&kind) {
+            kind.into()
+        } else {
+            String::new()
+        },
         method: if ["cash", "card", "transfer"].contains(&method) { method.into() } else { String::new() },
         category_id: f.get("category").parse::<i64>().ok(),
         q: f.get("q").trim().chars().take(100).collect(),
@@ -131,7 +134,12 @@ async fn ledger_page(
     Ok(if entry_errors.is_empty() { finish(req, r, None) } else { unprocessable(r) })
 }
 
-async fn render_ledger(app: &App, req: &Req, entry: &EntryFields, errors: &FieldErrors) -> Result<Response, AppError> {
+async fn render_ledger(
+    app: &App,
+    req: &Req,
+    entry: &EntryFields,
+    errors: &FieldErrors,
+) -> Result<Response, AppError> {
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ViewMoney).await?;
     let r = ledger_page(&tx, req, &ctx, entry, errors).await?;
@@ -148,7 +156,10 @@ async fn list(app: App, req: Req) -> Result<Response, AppError> {
 /// error roll back (nothing written) and return the errors.
 async fn write<T, F>(app: &App, req: &Req, op: F) -> Result<Result<T, FieldErrors>, AppError>
 where
-    F: for<'t> FnOnce(&'t Tx<'t>, &'t SessionCtx) -> futures_util::future::BoxFuture<'t, Result<T, WriteError>>,
+    F: for<'t> FnOnce(
+        &'t Tx<'t>,
+        &'t SessionCtx,
+    ) -> futures_util::future::BoxFuture<'t, Result<T, WriteError>>,
 {
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadWrite, Permission::ViewMoney).await?;

@@ -56,7 +56,8 @@ pub fn income_expenses(l: Locale, id: &str, title: &str, desc: &str, points: &[P
     let x_mid = |i: usize| LEFT + slot * (i as f64 + 0.5);
     // at most about twelve labels under the axis
     let every = points.len().div_ceil(12).max(1);
-    let net_path: Vec<String> = points.iter().enumerate().map(|(i, p)| format!("{},{}", n(x_mid(i)), n(y(f(p.net()))))).collect();
+    let net_path: Vec<String> =
+        points.iter().enumerate().map(|(i, p)| format!("{},{}", n(x_mid(i)), n(y(f(p.net()))))).collect();
     let (title_id, desc_id) = (format!("{id}-title"), format!("{id}-desc"));
     html! {
         svg.chart xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (W) " " (H) } role="img"
@@ -114,7 +115,11 @@ mod tests {
     #[test]
     fn the_chart_is_an_image_with_its_figures() {
         let points = vec![
-            Point { label: "01/03".into(), income: Decimal::new(150000, 2), expenses: Decimal::new(50000, 2) },
+            Point {
+                label: "01/03".into(),
+                income: Decimal::new(150000, 2),
+                expenses: Decimal::new(50000, 2),
+            },
             Point { label: "02/03".into(), income: Decimal::ZERO, expenses: Decimal::new(20000, 2) },
         ];
         let svg = income_expenses(Locale::Es, "c", "Balance", "Ingresos y egresos", &points).into_string();

@@ -3,16 +3,16 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod chart;
 pub mod customers;
 pub mod dashboard;
 pub mod errors;
 pub mod imports;
 pub mod layout;
+pub mod money;
 pub mod quotes;
 pub mod sales;
 pub mod shops;
 pub mod stock;
-pub mod money;
-pub mod chart;
 
 pub use layout::Page;

@@ -191,7 +191,9 @@ fn entry_form(p: &Page, v: &LedgerView) -> Markup {
         ("expense".to_string(), t(l, "money.direction_expense").to_string()),
     ];
     let mut methods = vec![(String::new(), t(l, "money.choose").to_string())];
-    methods.extend(PaymentMethod::ALL.iter().map(|m| (m.code().to_string(), method_label(l, m.code()).to_string())));
+    methods.extend(
+        PaymentMethod::ALL.iter().map(|m| (m.code().to_string(), method_label(l, m.code()).to_string())),
+    );
     let mut categories = vec![(String::new(), t(l, "money.choose").to_string())];
     categories.extend(v.categories.iter().filter(|c| c.active).map(|c| (c.id.to_string(), c.name.clone())));
     html! {
@@ -365,7 +367,8 @@ pub fn balance(p: &Page, v: &BalanceView) -> Markup {
     let expenses: rust_decimal::Decimal = v.buckets.iter().map(|b| b.expenses).sum();
     let (from, to) = (format_day(v.range.from, l), format_day(v.range.to, l));
     let title = crate::i18n::tf(l, "balance.chart_title", &[("from", &from), ("to", &to)]);
-    let desc = crate::i18n::tf(l, "balance.chart_desc", &[("group", &group_label(l, v.grouping).to_lowercase())]);
+    let desc =
+        crate::i18n::tf(l, "balance.chart_desc", &[("group", &group_label(l, v.grouping).to_lowercase())]);
     let mut groups = vec![(String::new(), t(l, "balance.group_auto").to_string())];
     groups.extend(Grouping::ALL.iter().map(|g| (g.code().to_string(), group_label(l, *g).to_string())));
     page(
