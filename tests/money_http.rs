@@ -15,6 +15,9 @@ const OWNER: &str = "duena@example.com";
 const ADMIN: &str = "admin@example.com";
 const STAFF: &str = "cajero@example.com";
 
+/// A form's fields as posted.
+type Form<'a> = &'a [(&'a str, &'a str)];
+
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).expect("decimal")
 }
@@ -128,7 +131,7 @@ async fn owner_records_income_and_expenses_and_bad_input_writes_nothing() {
     assert_eq!(rows[1].get::<_, Option<i64>>(4), Some(shop.owner_id));
 
     // each refusal: 422, the message next to its field, nothing written
-    let cases: [(&[(&str, &str)], &str, &str); 6] = [
+    let cases: [(Form, &str, &str); 6] = [
         (
             &[("direction", "income"), ("amount", "0"), ("method", "cash")],
             "amount",
