@@ -1,13 +1,12 @@
 -- GET /dashboard, owner and admin (src/domain/dashboard.rs, WITH_MONEY)
-with st as (select time_zone as tz from settings),
-          day as (select (($1::timestamptz at time zone st.tz)::date)::timestamp at time zone st.tz as first,
-                         (($1::timestamptz at time zone st.tz)::date + 1)::timestamp at time zone st.tz as next
-                    from st)
+with st as (select time_zone as tz from settings)
      select 0 as part, null::bigint as id, null::text as name,
             coalesce(sum(m.amount) filter (where m.kind in ('sale', 'sale_void', 'sale_return', 'customer_payment', 'other_income')), 0) as a,
             coalesce(-sum(m.amount) filter (where m.kind in ('invoice_payment', 'other_expense')), 0) as b,
             null::text as unit, null::timestamp as at, null::boolean as voided
-       from day left join money_ledger m on m.at >= day.first and m.at < day.next
+       from money_ledger m
+      where m.at >= (select (($1::timestamptz at time zone tz)::date)::timestamp at time zone tz from st)
+        and m.at < (select (($1::timestamptz at time zone tz)::date + 1)::timestamp at time zone tz from st)
      union all
      select 1, count(*), null, null, null, null, null, null from products where active
      union all

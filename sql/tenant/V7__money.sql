@@ -30,3 +30,7 @@ create index money_ledger_category_idx on money_ledger (category_id, at) where c
 create trigger money_ledger_manual_entry before insert on money_ledger
     for each row execute function app_private.money_ledger_manual_entry();
 
+
+-- the dashboard counts active products on every visit: an index-only scan of this partial index
+-- instead of reading the whole products table
+create index products_active_idx on products (id) where active;

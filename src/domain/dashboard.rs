@@ -77,12 +77,10 @@ macro_rules! common_parts {
 }
 
 /// Owner and admin: part 0 is today's income and expenses — the ledger between the shop's two
-/// local midnights around `$1` (a day of 23 or 25 hours on a daylight-saving change).
+/// local midnights around `$1` (a day of 23 or 25 hours on a daylight-saving change). The bounds
+/// are scalar subqueries, computed once (initPlans), so the `at` index finds today's rows.
 const WITH_MONEY: &str = concat!(
-    "with st as (select time_zone as tz from settings),
-          day as (select (($1::timestamptz at time zone st.tz)::date)::timestamp at time zone st.tz as first,
-                         (($1::timestamptz at time zone st.tz)::date + 1)::timestamp at time zone st.tz as next
-                    from st)
+    "with st as (select time_zone as tz from settings)
      select 0 as part, null::bigint as id, null::text as name,
             coalesce(sum(m.amount) filter (where m.kind in (",
     crate::income_kinds!(),
@@ -91,7 +89,9 @@ const WITH_MONEY: &str = concat!(
     crate::expense_kinds!(),
     ")), 0) as b,
             null::text as unit, null::timestamp as at, null::boolean as voided
-       from day left join money_ledger m on m.at >= day.first and m.at < day.next",
+       from money_ledger m
+      where m.at >= (select (($1::timestamptz at time zone tz)::date)::timestamp at time zone tz from st)
+        and m.at < (select (($1::timestamptz at time zone tz)::date + 1)::timestamp at time zone tz from st)",
     common_parts!("s.total")
 );
 
