@@ -11,6 +11,9 @@
 #   migrate `stock migrate` with STOCK_BENCH_SHOPS (1000) shops: nothing to apply, then one new
 #           tenant migration in every shop, in a scratch database of its own (see
 #           scripts/bench/migrate.sh for how the migration is injected without shipping it).
+#   dashboard GET /dashboard as the owner with STOCK_BENCH_DASHBOARD_PRODUCTS (10,000) products and
+#           STOCK_BENCH_DASHBOARD_SALES (50,000) sales, driven by wrk for a bounded time, beside
+#           pgbench running the request's own transaction; page content checked; the ratio printed.
 #
 # Every run starts from a fresh database (dropped and recreated), builds the release binary, runs
 # `stock migrate` and `stock demo`, then each scenario seeds what it needs, starts `stock serve`
@@ -36,6 +39,9 @@
 #   STOCK_BENCH_SALES_LEVELS      client counts of `sales`, HTTP and pgbench (default 1,4)
 #   STOCK_BENCH_SHOPS         shops for `migrate` (default 1000; STOCK_BENCH_SHOP_BATCH 50 per
 #                             psql call, STOCK_BENCH_SHOP_WORKERS 2 connections)
+#   STOCK_BENCH_DASHBOARD_PRODUCTS / _SALES  shop size of `dashboard` (default 10000 / 50000)
+#   STOCK_BENCH_DASHBOARD_SECONDS / _PG_SECONDS  wrk and pgbench seconds (default 20 / 15)
+#   STOCK_BENCH_DASHBOARD_CONNECTIONS  wrk connections and pgbench clients (default 8)
 #   STOCK_BENCH_DOC           page to update (default docs/BENCHMARKS.md; empty: leave it alone)
 #   STOCK_BENCH_SKIP_BUILD=1  use target/release/stock as it is
 #   STOCK_BENCH_BIN           measure this binary instead (e.g. a release build of a committed
@@ -49,7 +55,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$STOCK_ROOT"
 stock_install_step_trap
 
-ALL_SCENARIOS=(search sales migrate)
+ALL_SCENARIOS=(search sales dashboard migrate)
 
 BENCH_DIR="$STOCK_ROOT/scripts/bench"
 OUT_DIR="$STOCK_ROOT/target/bench"
@@ -339,6 +345,49 @@ scenario_sales() {
 
 # shellcheck source=scripts/bench/migrate.sh
 source "$BENCH_DIR/migrate.sh"
+
+# ---------------------------------------------------------------------------------------------
+# scenario: dashboard
+
+bench_dashboard_seed() {
+    local want=${STOCK_BENCH_DASHBOARD_PRODUCTS:-10000} sales=${STOCK_BENCH_DASHBOARD_SALES:-50000} n t0=$SECONDS
+    command -v wrk >/dev/null 2>&1 || stock_apt_install wrk
+    command -v wrk >/dev/null 2>&1 || stock_die "wrk not found (apt-get install -y wrk)"
+    n=$(stock_psql -d "$BENCH_ADMIN_URL" -Atc "select count(*) from \"$DEMO_SCHEMA\".products")
+    if ((n < want)); then
+        stock_psql -d "$BENCH_ADMIN_URL" -v schema="$DEMO_SCHEMA" -v tenant_id="$DEMO_TENANT_ID" \
+            -v n="$((want - n))" -f "$BENCH_DIR/seed_products.sql" >/dev/null
+    fi
+    stock_psql -d "$BENCH_ADMIN_URL" -v schema="$DEMO_SCHEMA" -v tenant_id="$DEMO_TENANT_ID" \
+        -v sales="$sales" -f "$BENCH_DIR/dashboard.seed.sql" >/dev/null
+    stock_info "seeded: $(stock_psql -d "$BENCH_ADMIN_URL" -Atc "select (select count(*) from \"$DEMO_SCHEMA\".products) || ' products, ' || (select count(*) from \"$DEMO_SCHEMA\".sales) || ' sales'") ($((SECONDS - t0)) s)"
+}
+
+bench_dashboard_run() {
+    local app_url
+    app_url=$(bench_app_url)
+    bench_start_server
+    timeout 900 python3 "$BENCH_DIR/dashboard.py" \
+        --base-url "http://$LISTEN" \
+        --admin-url "$BENCH_ADMIN_URL" \
+        --app-url "$app_url" \
+        --schema "$DEMO_SCHEMA" \
+        --tenant-id "$DEMO_TENANT_ID" \
+        --shop-role "${STOCK_ROLE_PREFIX}_shop_owner" \
+        --password "$STOCK_DEMO_PASSWORD" \
+        --seconds "${STOCK_BENCH_DASHBOARD_SECONDS:-20}" \
+        --pg-seconds "${STOCK_BENCH_DASHBOARD_PG_SECONDS:-15}" \
+        --connections "${STOCK_BENCH_DASHBOARD_CONNECTIONS:-8}" \
+        --out-dir "$OUT_DIR" \
+        --doc "$DOC" \
+        --build "$(bench_build_note)"
+    bench_stop_server
+}
+
+scenario_dashboard() {
+    stock_step "dashboard: seed products and sales" bench_dashboard_seed
+    stock_step "dashboard: measure" bench_dashboard_run
+}
 
 # ---------------------------------------------------------------------------------------------
 

@@ -322,6 +322,7 @@ const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
     crate::views::audit::TEXTS,
     crate::views::suppliers::TEXTS,
     crate::views::purchases::TEXTS,
+    crate::views::money::TEXTS,
 ];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {

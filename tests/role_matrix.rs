@@ -570,6 +570,41 @@ fn invariants() -> Vec<(&'static str, Probe, [Expect; 3])> {
             all_denied,
         ),
         ("invitations: no DELETE", probe("app.invitations", "DELETE", "delete from app.invitations"), all_denied),
+        // expense categories: owner and admin keep the list; staff see no money at all
+        (
+            "owner and admin read expense categories",
+            probe("expense_categories", "SELECT", "select * from {s}.expense_categories limit 1"),
+            [Rows(1), Rows(1), Denied],
+        ),
+        (
+            "owner and admin add expense categories",
+            probe("expense_categories", "INSERT", "insert into {s}.expense_categories (name) values ('Fletes')"),
+            [Rows(1), Rows(1), Denied],
+        ),
+        (
+            "owner and admin rename or deactivate expense categories",
+            probe(
+                "expense_categories",
+                "UPDATE",
+                "update {s}.expense_categories set name = 'Fletes', active = false
+                  where id = (select min(id) from {s}.expense_categories)",
+            ),
+            [Rows(1), Rows(1), Denied],
+        ),
+        (
+            "expense categories: no DELETE",
+            probe("expense_categories", "DELETE", "delete from {s}.expense_categories"),
+            all_denied,
+        ),
+        (
+            "an expense names a known category",
+            probe(
+                "money_ledger",
+                "INSERT",
+                "insert into {s}.money_ledger (kind, method, amount, category) values ('other_expense', 'cash', -5, 'Sobornos')",
+            ),
+            [Code("23514"), Code("23514"), Denied],
+        ),
     ]
 }
 

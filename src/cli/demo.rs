@@ -42,6 +42,9 @@ pub async fn run(config: &Config) -> Result<(), String> {
     seed_catalog(&tx, tenant_id).await.map_err(|e| format!("demo catalog: {}", crate::db::describe(&e)))?;
     seed_sales(&tx, tenant_id).await.map_err(|e| format!("demo sales: {}", crate::db::describe(&e)))?;
     super::demo_purchases::seed(&tx, tenant_id).await?;
+    super::demo_money::seed(&tx, tenant_id)
+        .await
+        .map_err(|e| format!("demo money: {}", crate::db::describe(&e)))?;
     tx.commit().await.map_err(|e| e.to_string())?;
     println!("Demo shop ready (slug {DEMO_SLUG}). Log in with any of:");
     for (email, _, role) in people {

@@ -2,6 +2,7 @@
 //! come from an environment variable or standard input, never from the command line.
 
 mod demo;
+mod demo_money;
 mod demo_purchases;
 mod policies;
 mod tenant;

@@ -21,6 +21,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (4, "sales_customers_quotes", include_str!("../../sql/tenant/V4__sales_customers_quotes.sql")),
     (5, "sale_returns", include_str!("../../sql/tenant/V5__sale_returns.sql")),
     (6, "purchases", include_str!("../../sql/tenant/V6__purchases.sql")),
+    (7, "money", include_str!("../../sql/tenant/V7__money.sql")),
     (8, "team", include_str!("../../sql/tenant/V8__team.sql")),
     (9, "reports", include_str!("../../sql/tenant/V9__reports.sql")),
 ];
@@ -33,6 +34,7 @@ pub const TENANT_POLICIES: &[(&str, &str)] = &[
     ("20_imports_images", include_str!("../../policies/tenant/20_imports_images.sql")),
     ("30_sales", include_str!("../../policies/tenant/30_sales.sql")),
     ("40_purchases", include_str!("../../policies/tenant/40_purchases.sql")),
+    ("50_money", include_str!("../../policies/tenant/50_money.sql")),
     ("60_reports", include_str!("../../policies/tenant/60_reports.sql")),
     ("70_team", include_str!("../../policies/tenant/70_team.sql")),
 ];

@@ -1,13 +1,18 @@
-//! The dashboard: today's money (owner/admin only), active products, what to reorder, the latest
-//! sales. "Today" is the shop's day in its time zone.
+//! The dashboard: today's money (owner/admin only), active products, the products furthest below
+//! their minimum stock, the latest sales. "Today" is the shop's day in its time zone at the
+//! instant `now` the caller passes in (the route passes the clock; tests pass fixed instants).
+//!
+//! The page is the service's busiest: everything comes from ONE statement (one round trip, a
+//! cached prepared statement), and roles that may not see money run a variant that never touches
+//! the money ledger and returns no sale totals.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::db::tx::Tx;
 use crate::error::AppError;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Money {
     pub income: Decimal,
     pub expenses: Decimal,
@@ -33,7 +38,8 @@ pub struct Latest {
     pub id: i64,
     pub at: NaiveDateTime,
     pub customer: String,
-    pub total: Decimal,
+    /// None for roles that may not see money.
+    pub total: Option<Decimal>,
     pub voided: bool,
 }
 
@@ -46,42 +52,119 @@ pub struct Dashboard {
     pub latest: Vec<Latest>,
 }
 
-/// Income counts sales (net of voids and returns), customer payments and other income; expenses
-/// count invoice payments and other expenses, for the shop's current day.
-const TODAY_MONEY: &str = "
-    select coalesce(sum(amount) filter (where kind in ('sale', 'sale_void', 'sale_return', 'customer_payment', 'other_income')), 0),
-           coalesce(-sum(amount) filter (where kind in ('invoice_payment', 'other_expense')), 0)
-      from money_ledger
-     where at >= (select date_trunc('day', now() at time zone time_zone) at time zone time_zone from settings)";
-
-pub async fn load(tx: &Tx<'_>, with_money: bool) -> Result<Dashboard, AppError> {
-    let today = if with_money {
-        let r = tx.query_one(TODAY_MONEY, &[]).await?;
-        Some(Money { income: r.get(0), expenses: r.get(1) })
-    } else {
-        None
+/// The parts every role sees: 1 = active products, 2 = furthest below minimum (the partial index
+/// on `stock - min_stock` reads at most ten entries), 3 = latest sales. Columns: part, id, name,
+/// a, b, unit, at, voided. `$total` is the sale total or null.
+macro_rules! common_parts {
+    ($total:literal) => {
+        concat!(
+            "
+     union all
+     select 1, count(*), null, null, null, null, null, null from products where active
+     union all
+     (select 2, p.id, p.name, p.stock, p.min_stock, u.code, null, null
+        from products p join units u on u.id = p.unit_id
+       where p.active and p.track_stock and p.stock - p.min_stock <= 0
+       order by p.stock - p.min_stock, p.id limit 10)
+     union all
+     (select 3, s.id, c.name, ",
+            $total,
+            ", null, null, s.created_at at time zone st.tz, s.status = 'voided'
+        from sales s join customers c on c.id = s.customer_id cross join st
+       order by s.id desc limit 10)"
+        )
     };
-    let active_products: i64 = tx.query_one("select count(*) from products where active", &[]).await?.get(0);
-    let low = tx
-        .query(
-            "select p.id, p.name, p.stock, p.min_stock, u.code from products p join units u on u.id = p.unit_id
-              where p.active and p.track_stock and p.stock <= p.min_stock
-              order by p.stock - p.min_stock, p.id limit 10",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| Low { id: r.get(0), name: r.get(1), stock: r.get(2), min_stock: r.get(3), unit: r.get(4) })
-        .collect();
-    let latest = tx
-        .query(
-            "select s.id, s.created_at at time zone (select time_zone from settings), c.name, s.total, s.status = 'voided'
-               from sales s join customers c on c.id = s.customer_id order by s.id desc limit 10",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(|r| Latest { id: r.get(0), at: r.get(1), customer: r.get(2), total: r.get(3), voided: r.get(4) })
-        .collect();
-    Ok(Dashboard { today, active_products, low, latest })
+}
+
+/// Owner and admin: part 0 is today's income and expenses — the ledger between the shop's two
+/// local midnights around `$1` (a day of 23 or 25 hours on a daylight-saving change). The bounds
+/// are scalar subqueries, computed once (initPlans), so the `at` index finds today's rows.
+const WITH_MONEY: &str = concat!(
+    "with st as (select time_zone as tz from settings)
+     select 0 as part, null::bigint as id, null::text as name,
+            coalesce(sum(m.amount) filter (where m.kind in (",
+    crate::income_kinds!(),
+    ")), 0) as a,
+            coalesce(-sum(m.amount) filter (where m.kind in (",
+    crate::expense_kinds!(),
+    ")), 0) as b,
+            null::text as unit, null::timestamp as at, null::boolean as voided
+       from money_ledger m
+      where m.at >= (select (($1::timestamptz at time zone tz)::date)::timestamp at time zone tz from st)
+        and m.at < (select (($1::timestamptz at time zone tz)::date + 1)::timestamp at time zone tz from st)",
+    common_parts!("s.total")
+);
+
+/// Staff: the same without money (the statement never reads money_ledger; no sale totals).
+const WITHOUT_MONEY: &str = concat!(
+    "with st as (select time_zone as tz from settings)
+     select -1 as part, null::bigint as id, null::text as name, null::numeric as a, null::numeric as b,
+            null::text as unit, null::timestamp as at, null::boolean as voided
+      where $1::timestamptz is null",
+    common_parts!("null")
+);
+
+/// The dashboard SQL for a role (`with_money`: owner and admin); the benchmark runs the same text.
+pub fn statement(with_money: bool) -> &'static str {
+    if with_money {
+        WITH_MONEY
+    } else {
+        WITHOUT_MONEY
+    }
+}
+
+/// Everything the dashboard shows, in one round trip.
+pub async fn load(tx: &Tx<'_>, with_money: bool, now: DateTime<Utc>) -> Result<Dashboard, AppError> {
+    let stmt = tx.prepare_cached(statement(with_money)).await?;
+    let rows = tx.query(&stmt, &[&now]).await?;
+    let mut d = Dashboard { today: None, active_products: 0, low: Vec::new(), latest: Vec::new() };
+    for r in &rows {
+        match r.get::<_, i32>(0) {
+            0 => d.today = Some(Money { income: r.get(3), expenses: r.get(4) }),
+            1 => d.active_products = r.get(1),
+            2 => d.low.push(Low {
+                id: r.get(1),
+                name: r.get(2),
+                stock: r.get(3),
+                min_stock: r.get(4),
+                unit: r.get(5),
+            }),
+            3 => d.latest.push(Latest {
+                id: r.get(1),
+                at: r.get(6),
+                customer: r.get(2),
+                total: if with_money { r.get(3) } else { None },
+                voided: r.get(7),
+            }),
+            _ => {}
+        }
+    }
+    // the union's branches keep their own order in practice; sort so that never matters
+    d.low.sort_by_key(|x| (x.stock - x.min_stock, x.id));
+    d.latest.sort_by_key(|x| std::cmp::Reverse(x.id));
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement;
+
+    /// scripts/bench/dashboard.py runs these statements through pgbench as the database-only
+    /// ceiling of GET /dashboard: the file must hold exactly what the app runs. Rewrite it with
+    /// `STOCK_WRITE_BENCH_SQL=1 cargo test --lib dashboard`.
+    #[test]
+    fn the_benchmark_runs_the_statements_the_app_runs() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bench/dashboard.query.sql");
+        let want = format!(
+            "-- GET /dashboard, owner and admin (src/domain/dashboard.rs, WITH_MONEY)\n{};\n\
+             -- GET /dashboard, staff (WITHOUT_MONEY)\n{};\n",
+            statement(true),
+            statement(false)
+        );
+        if std::env::var_os("STOCK_WRITE_BENCH_SQL").is_some() {
+            std::fs::write(path, &want).expect("write the bench's copy");
+        }
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(got == want, "{path} differs from the app's statements: run STOCK_WRITE_BENCH_SQL=1 cargo test --lib dashboard");
+    }
 }

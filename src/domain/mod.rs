@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod balance;
 pub mod catalog;
 pub mod csv_io;
 pub mod customers;
@@ -11,6 +12,7 @@ pub mod invitations;
 pub mod member;
 pub mod members;
 pub mod money;
+pub mod money_ledger;
 pub mod password;
 pub mod purchases;
 pub mod quotes;

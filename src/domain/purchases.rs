@@ -602,12 +602,33 @@ pub async fn due_invoices(
     within_days: i32,
     limit: i64,
 ) -> Result<Vec<DueInvoice>, AppError> {
+    due_invoices_on(tx, Some(today), within_days, limit).await
+}
+
+/// As [`due_invoices`], with "today" taken in the shop's time zone by the same statement.
+pub async fn due_invoices_today(
+    tx: &Tx<'_>,
+    within_days: i32,
+    limit: i64,
+) -> Result<Vec<DueInvoice>, AppError> {
+    due_invoices_on(tx, None, within_days, limit).await
+}
+
+async fn due_invoices_on(
+    tx: &Tx<'_>,
+    today: Option<NaiveDate>,
+    within_days: i32,
+    limit: i64,
+) -> Result<Vec<DueInvoice>, AppError> {
     let rows = tx
         .query(
-            "select i.id, i.supplier_id, s.name, i.number, i.due_date, i.total + i.credited - i.paid, i.due_date < $1::date
-               from purchase_invoices i join suppliers s on s.id = i.supplier_id
+            "with today as (
+                 select coalesce($1::date, (select (now() at time zone time_zone)::date from settings)) as d)
+             select i.id, i.supplier_id, s.name, i.number, i.due_date, i.total + i.credited - i.paid,
+                    i.due_date < today.d
+               from purchase_invoices i join suppliers s on s.id = i.supplier_id, today
               where i.kind = 'invoice' and i.status = 'received' and i.payment_status <> 'paid'
-                and i.due_date <= $1::date + $2::int
+                and i.due_date <= today.d + $2::int
               order by i.due_date, i.id limit $3",
             &[&today, &within_days, &limit.clamp(0, 500)],
         )

@@ -65,6 +65,8 @@ const FLASH_KEYS: &[&str] = &[
     "flash.role_changed",
     "flash.member_removed",
     "flash.ownership_handed_over",
+    "flash.money_recorded",
+    "flash.money_reversed",
 ];
 
 /// Extracts a `Req` from the request headers.

@@ -42,13 +42,25 @@ async fn home(_app: App, req: Req) -> Result<Response, AppError> {
 async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.signed_in(&mut conn, Access::ReadOnly).await?;
-    let data = match &ctx.shop {
-        Some(shop) if shop.active => Some(dashboard::load(&tx, shop.role.can(Permission::ViewMoney)).await?),
-        _ => None,
+    let (data, due) = match &ctx.shop {
+        Some(shop) if shop.active => {
+            let money = shop.role.can(Permission::ViewMoney);
+            let data = dashboard::load(&tx, money, chrono::Utc::now()).await?;
+            // invoices due within a week and overdue ones: owner and admin only (staff may not
+            // read purchases at all, and the database would refuse them)
+            let due = if shop.role.can(Permission::ManagePurchasing) {
+                Some(crate::domain::purchases::due_invoices_today(&tx, 7, 10).await?)
+            } else {
+                None
+            };
+            (Some(data), due)
+        }
+        _ => (None, None),
     };
     tx.commit().await?;
     let p = super::auth::page_for(&req, Some(&ctx));
-    Ok(super::auth::finish(&req, html(views::dashboard::render(&p, &ctx, data.as_ref())), None))
+    let body = views::dashboard::render(&p, &ctx, data.as_ref(), due.as_deref());
+    Ok(super::auth::finish(&req, html(body), None))
 }
 
 /// GET /lang/{es|en}: remembers the language in this browser.

@@ -11,6 +11,7 @@ mod home;
 mod imports;
 mod invitations;
 mod members;
+mod money;
 mod password;
 mod purchases;
 mod quotes;
@@ -68,6 +69,8 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(suppliers::routes(&app))
         .unify()
         .or(purchases::routes(&app))
+        .unify()
+        .or(money::routes(&app))
         .unify()
         .boxed()
 }

@@ -3,12 +3,14 @@
 use maud::{html, Markup};
 
 use super::layout::{format_datetime, page, role_label, Page};
+use super::purchases::due_invoices_card;
 use crate::db::tx::SessionCtx;
 use crate::domain::dashboard::Dashboard;
 use crate::domain::money::{format_money, format_qty};
+use crate::domain::purchases::DueInvoice;
 use crate::i18n::{t, tf};
 
-pub fn render(p: &Page, s: &SessionCtx, d: Option<&Dashboard>) -> Markup {
+pub fn render(p: &Page, s: &SessionCtx, d: Option<&Dashboard>, due: Option<&[DueInvoice]>) -> Markup {
     let l = p.locale;
     page(
         p,
@@ -34,6 +36,13 @@ pub fn render(p: &Page, s: &SessionCtx, d: Option<&Dashboard>) -> Markup {
                         }
                         div.kpi { span { (t(l, "dashboard.active_products")) } strong { (d.active_products) } }
                     }
+                    @if d.today.is_some() {
+                        p.links {
+                            a href="/money" { (t(l, "nav.money_ledger")) } " · "
+                            a href="/balance" { (t(l, "nav.balance")) }
+                        }
+                    }
+                    @if let Some(due) = due { (due_invoices_card(l, due)) }
                     div.columns {
                         section.card {
                             h2 { a href="/stock/low" { (t(l, "nav.low_stock")) } }
@@ -52,7 +61,7 @@ pub fn render(p: &Page, s: &SessionCtx, d: Option<&Dashboard>) -> Markup {
                                     td { a href={ "/sales/" (x.id) } { "#" (x.id) } }
                                     td { (format_datetime(x.at, l)) }
                                     td { (x.customer) }
-                                    @if d.today.is_some() { td.num { (format_money(x.total, l)) } }
+                                    @if let Some(total) = x.total { td.num { (format_money(total, l)) } }
                                 } } } }
                             }
                         }

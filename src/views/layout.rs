@@ -41,6 +41,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/audit", key: "nav.audit", needs: Some(Permission::ViewAudit) },
     NavItem { href: "/suppliers", key: "nav.suppliers", needs: Some(Permission::ManagePurchasing) },
     NavItem { href: "/purchases", key: "nav.purchases", needs: Some(Permission::ManagePurchasing) },
+    NavItem { href: "/money", key: "nav.money_ledger", needs: Some(Permission::ViewMoney) },
+    NavItem { href: "/balance", key: "nav.balance", needs: Some(Permission::ViewMoney) },
 ];
 
 pub fn role_label(l: Locale, role: Role) -> &'static str {

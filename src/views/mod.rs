@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod chart;
 pub mod customers;
 pub mod dashboard;
 pub mod errors;
@@ -11,6 +12,7 @@ pub mod imports;
 pub mod invitations;
 pub mod layout;
 pub mod members;
+pub mod money;
 pub mod password;
 pub mod purchases;
 pub mod quotes;
