@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod ops;
 pub mod routes;
 pub mod telemetry;
 pub mod views;

@@ -3,6 +3,7 @@
 
 mod demo;
 mod tenant;
+mod backup;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -49,6 +50,9 @@ enum Command {
     /// Create (or refresh) the demo shop with owner@demo.test, admin@demo.test and
     /// staff@demo.test. Password from STOCK_DEMO_PASSWORD (default demo-password).
     Demo,
+    /// Backups of every shop (`stock tenant backup` does one).
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
 }
 
 /// Runs the command line; the exit code is non-zero on any failure, with the reason on stderr.
@@ -115,6 +119,7 @@ async fn dispatch(command: Command, config: Config) -> Result<(), String> {
         Command::Tenant(cmd) => tenant::run_tenant(cmd, &config).await,
         Command::User(cmd) => tenant::run_user(cmd, &config).await,
         Command::Demo => demo::run(&config).await,
+        Command::Backup(cmd) => backup::run(cmd, &config).await,
     }
 }
 
