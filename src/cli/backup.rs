@@ -62,7 +62,8 @@ async fn backup_to_file(config: &Config, shop: &str, output: &Path) -> Result<du
             w.flush().map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
             let f = w.into_inner().map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
             f.sync_all().map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
-            fs::rename(&partial, output).map_err(|e| format!("cannot rename to {}: {e}", output.display()))?;
+            fs::rename(&partial, output)
+                .map_err(|e| format!("cannot rename to {}: {e}", output.display()))?;
             Ok(report)
         }
         Err(e) => {
@@ -103,7 +104,12 @@ fn print_restore(r: &RestoreReport) {
     }
 }
 
-pub async fn restore(config: &Config, file: &Path, as_slug: Option<&str>, replace: bool) -> Result<(), String> {
+pub async fn restore(
+    config: &Config,
+    file: &Path,
+    as_slug: Option<&str>,
+    replace: bool,
+) -> Result<(), String> {
     let target = match as_slug {
         Some(s) => {
             if replace {
@@ -125,7 +131,9 @@ pub async fn clone(config: &Config, shop: &str, new_slug: &str) -> Result<(), St
     let mut client = connect_admin(config).await.map_err(err)?;
     let progress = Progress::on_terminal();
     let (buf, _) = dump::backup(&mut client, shop, Vec::new(), progress).await.map_err(err)?;
-    let r = restore::restore(&mut client, &mut Cursor::new(buf), Target::As(slug), progress).await.map_err(err)?;
+    let r = restore::restore(&mut client, &mut Cursor::new(buf), Target::As(slug), progress)
+        .await
+        .map_err(err)?;
     print_restore(&r);
     Ok(())
 }
@@ -137,7 +145,13 @@ pub fn verify(file: &Path) -> Result<(), String> {
     println!("{}: a Stock shop archive, format {}, intact", file.display(), m.format);
     println!(
         "shop {} ({:?}, id {}, {}), taken {} by stock {} from PostgreSQL {}",
-        m.tenant.slug, m.tenant.name, m.tenant.id, m.tenant.status, m.created_at, m.stock_version, m.server_version
+        m.tenant.slug,
+        m.tenant.name,
+        m.tenant.id,
+        m.tenant.status,
+        m.created_at,
+        m.stock_version,
+        m.server_version
     );
     println!("shop migration version {}; {} members, {} accounts", m.schema_version, m.memberships, m.users);
     let rows: u64 = m.tables.iter().map(|t| t.rows).sum();

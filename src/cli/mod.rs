@@ -1,9 +1,9 @@
 //! The `stock` command: serve, migrate, and operator tasks. Scriptable without prompts: passwords
 //! come from an environment variable or standard input, never from the command line.
 
+mod backup;
 mod demo;
 mod tenant;
-mod backup;
 
 use std::io::Read;
 use std::process::ExitCode;

@@ -170,7 +170,12 @@ impl<W: Write> EntryWriter<'_, W> {
         let mut chunks = self.gz.finish()?;
         chunks.emit()?;
         chunks.out.write_all(&0u32.to_be_bytes())?;
-        Ok(EntryInfo { name: self.name, bytes: self.bytes, sha256: hex(&self.hash.finalize()), lines: self.lines })
+        Ok(EntryInfo {
+            name: self.name,
+            bytes: self.bytes,
+            sha256: hex(&self.hash.finalize()),
+            lines: self.lines,
+        })
     }
 }
 
@@ -358,7 +363,9 @@ impl<R: Read> EntryReader<R> {
         let mut chunks = self.gz.into_inner();
         let extra = chunks.drain().map_err(|e| entry_error(&name, e))?;
         if extra > 0 {
-            return Err(bad(format!("the archive is damaged: entry {name:?} has {extra} bytes after its data")));
+            return Err(bad(format!(
+                "the archive is damaged: entry {name:?} has {extra} bytes after its data"
+            )));
         }
         if let Some(d) = chunks.damaged {
             return Err(bad(format!("the archive is damaged: entry {name:?}: {d}")));
@@ -387,7 +394,9 @@ fn read_entry<R: Read>(
 
 fn entry_error(name: &str, e: io::Error) -> ArchiveError {
     match e.kind() {
-        io::ErrorKind::UnexpectedEof => bad(format!("the archive is truncated (it ends inside entry {name:?})")),
+        io::ErrorKind::UnexpectedEof => {
+            bad(format!("the archive is truncated (it ends inside entry {name:?})"))
+        }
         _ => bad(format!("the archive is damaged: entry {name:?} cannot be decompressed ({e})")),
     }
 }
@@ -397,7 +406,11 @@ fn entry_error(name: &str, e: io::Error) -> ArchiveError {
 /// against it. Nothing is kept in memory but the manifest and the entries' offsets.
 pub fn verify<R: Read + Seek>(mut file: R) -> Result<Verified, ArchiveError> {
     file.seek(SeekFrom::Start(0)).map_err(|e| bad(format!("cannot read the archive: {e}")))?;
-    let mut r = HashingReader { inner: io::BufReader::with_capacity(CHUNK, &mut file), hash: Sha256::new(), offset: 0 };
+    let mut r = HashingReader {
+        inner: io::BufReader::with_capacity(CHUNK, &mut file),
+        hash: Sha256::new(),
+        offset: 0,
+    };
     let mut magic = [0u8; 14];
     let n = read_up_to(&mut r, &mut magic).map_err(|e| bad(format!("cannot read the archive: {e}")))?;
     if n < MAGIC.len() || &magic != MAGIC {
@@ -605,7 +618,12 @@ mod tests {
             migrations: vec![],
             tables: vec![
                 TableInfo { name: "a".into(), columns: vec!["id".into()], rows: 2, entry: a.name.clone() },
-                TableInfo { name: "b".into(), columns: vec!["id".into()], rows: 100_000, entry: b.name.clone() },
+                TableInfo {
+                    name: "b".into(),
+                    columns: vec!["id".into()],
+                    rows: 100_000,
+                    entry: b.name.clone(),
+                },
             ],
             users: 0,
             memberships: 0,

@@ -7,8 +7,13 @@ use futures_util::{pin_mut, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, IsolationLevel};
 
-use super::archive::{ArchiveWriter, EntryInfo, Manifest, MigrationInfo, TableInfo, TenantInfo, FORMAT, KIND, PRODUCT};
-use super::{find_shop, qualified_columns, require_superuser, shop_tables, OpsError, Progress, Shop, STABLE_TEXT_SETTINGS};
+use super::archive::{
+    ArchiveWriter, EntryInfo, Manifest, MigrationInfo, TableInfo, TenantInfo, FORMAT, KIND, PRODUCT,
+};
+use super::{
+    find_shop, qualified_columns, require_superuser, shop_tables, OpsError, Progress, Shop,
+    STABLE_TEXT_SETTINGS,
+};
 use crate::db::roles::quote_ident;
 
 pub const USERS_ENTRY: &str = "shared/users.json";
@@ -28,7 +33,10 @@ pub struct ArchivedUser {
 
 impl std::fmt::Debug for ArchivedUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ArchivedUser").field("id", &self.id).field("email", &self.email).finish_non_exhaustive()
+        f.debug_struct("ArchivedUser")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
     }
 }
 
@@ -66,14 +74,21 @@ pub async fn backup<W: Write>(
         .start()
         .await?;
     tx.query_one(STABLE_TEXT_SETTINGS, &[]).await?;
-    let shop = find_shop(&tx, key).await?.ok_or_else(|| OpsError::Refused(format!("no shop with slug or id {key:?}")))?;
+    let shop = find_shop(&tx, key)
+        .await?
+        .ok_or_else(|| OpsError::Refused(format!("no shop with slug or id {key:?}")))?;
     let tables = shop_tables(&tx, &shop.schema_name).await?;
     if tables.is_empty() {
-        return Err(OpsError::Refused(format!("shop {} has no tables in schema {}", shop.slug, shop.schema_name)));
+        return Err(OpsError::Refused(format!(
+            "shop {} has no tables in schema {}",
+            shop.slug, shop.schema_name
+        )));
     }
     // keep DDL (a migration, a drop) away until every table has been read
-    let names: Vec<String> =
-        tables.iter().map(|(t, _)| format!("{}.{}", quote_ident(&shop.schema_name), quote_ident(t))).collect();
+    let names: Vec<String> = tables
+        .iter()
+        .map(|(t, _)| format!("{}.{}", quote_ident(&shop.schema_name), quote_ident(t)))
+        .collect();
     tx.batch_execute(&format!("lock table {} in access share mode", names.join(", "))).await?;
 
     let users: Vec<ArchivedUser> = tx

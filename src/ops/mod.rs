@@ -80,7 +80,10 @@ pub struct Shop {
 }
 
 /// Finds a shop by slug or id.
-pub async fn find_shop(client: &impl tokio_postgres::GenericClient, key: &str) -> Result<Option<Shop>, OpsError> {
+pub async fn find_shop(
+    client: &impl tokio_postgres::GenericClient,
+    key: &str,
+) -> Result<Option<Shop>, OpsError> {
     let row = client
         .query_opt(
             "select id, slug, name, schema_name, status, schema_version from app.tenants
@@ -101,7 +104,8 @@ pub async fn find_shop(client: &impl tokio_postgres::GenericClient, key: &str) -
 /// Backup and restore read and write past row level security (every shop table has it forced):
 /// they need a superuser, like `pg_dump`/`pg_restore --disable-triggers`.
 pub async fn require_superuser(client: &Client, what: &str) -> Result<(), OpsError> {
-    let su: bool = client.query_one("select rolsuper from pg_roles where rolname = current_user", &[]).await?.get(0);
+    let su: bool =
+        client.query_one("select rolsuper from pg_roles where rolname = current_user", &[]).await?.get(0);
     if su {
         Ok(())
     } else {

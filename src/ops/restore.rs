@@ -15,7 +15,10 @@ use tokio_postgres::{Client, Transaction};
 
 use super::archive::{self, hex, open_entry, Verified};
 use super::dump::{ArchivedMembership, ArchivedUser, MEMBERSHIPS_ENTRY, USERS_ENTRY};
-use super::{find_shop, qualified_columns, require_superuser, shop_tables, OpsError, Progress, Shop, STABLE_TEXT_SETTINGS};
+use super::{
+    find_shop, qualified_columns, require_superuser, shop_tables, OpsError, Progress, Shop,
+    STABLE_TEXT_SETTINGS,
+};
 use crate::db::roles::quote_ident;
 use crate::domain::shop::TenantSlug;
 
@@ -61,7 +64,11 @@ pub async fn restore<R: Read + Seek>(
     let memberships: Vec<ArchivedMembership> = read_json(file, &verified, MEMBERSHIPS_ENTRY)?;
     for m in &memberships {
         if !users.iter().any(|u| u.id == m.user_id) {
-            return Err(archive::ArchiveError(format!("a membership names user {} who is not in the archive", m.user_id)).into());
+            return Err(archive::ArchiveError(format!(
+                "a membership names user {} who is not in the archive",
+                m.user_id
+            ))
+            .into());
         }
     }
     require_superuser(client, "restore").await?;
@@ -101,11 +108,18 @@ pub async fn restore<R: Read + Seek>(
             sink.send(Bytes::copy_from_slice(&buf[..n])).await?;
         }
         if reader.finish()? != entry.info {
-            return Err(archive::ArchiveError(format!("table {} changed in the file while it was restored", t.name)).into());
+            return Err(archive::ArchiveError(format!(
+                "table {} changed in the file while it was restored",
+                t.name
+            ))
+            .into());
         }
         let loaded = sink.finish().await?;
         if loaded != t.rows {
-            return Err(refused(format!("table {}: loaded {loaded} rows, the archive holds {}", t.name, t.rows)));
+            return Err(refused(format!(
+                "table {}: loaded {loaded} rows, the archive holds {}",
+                t.name, t.rows
+            )));
         }
         rows += loaded;
     }
@@ -165,7 +179,8 @@ fn read_json<T: serde::de::DeserializeOwned, R: Read + Seek>(
     name: &str,
 ) -> Result<T, OpsError> {
     let bytes = archive::entry_bytes(file, v.entry(name)?)?;
-    serde_json::from_slice(&bytes).map_err(|e| archive::ArchiveError(format!("entry {name:?} cannot be read: {e}")).into())
+    serde_json::from_slice(&bytes)
+        .map_err(|e| archive::ArchiveError(format!("entry {name:?} cannot be read: {e}")).into())
 }
 
 /// The archive's migrations must be the ones registered here, and not newer.
@@ -183,12 +198,16 @@ async fn check_migrations(tx: &Transaction<'_>, v: &Verified) -> Result<(), OpsE
         )));
     }
     let here: BTreeMap<i32, String> = tx
-        .query("select version, checksum from app_private.tenant_migrations where version <= $1", &[&m.schema_version])
+        .query(
+            "select version, checksum from app_private.tenant_migrations where version <= $1",
+            &[&m.schema_version],
+        )
         .await?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let archived: BTreeMap<i32, String> = m.migrations.iter().map(|x| (x.version, x.checksum.clone())).collect();
+    let archived: BTreeMap<i32, String> =
+        m.migrations.iter().map(|x| (x.version, x.checksum.clone())).collect();
     if archived.len() != m.schema_version as usize || here != archived {
         let differing = (1..=m.schema_version).find(|n| here.get(n) != archived.get(n)).unwrap_or(0);
         return Err(refused(format!(
@@ -201,7 +220,11 @@ async fn check_migrations(tx: &Transaction<'_>, v: &Verified) -> Result<(), OpsE
 
 /// Finds or creates the app.tenants row the archive goes into. Replacing drops the old schema
 /// and memberships inside this transaction: other sessions see the old shop until commit.
-async fn prepare_tenant(tx: &Transaction<'_>, v: &Verified, target: &Target) -> Result<(Shop, bool), OpsError> {
+async fn prepare_tenant(
+    tx: &Transaction<'_>,
+    v: &Verified,
+    target: &Target,
+) -> Result<(Shop, bool), OpsError> {
     let m = &v.manifest;
     let slug = match target {
         Target::As(s) => s.as_str().to_string(),
@@ -248,8 +271,9 @@ async fn prepare_tenant(tx: &Transaction<'_>, v: &Verified, target: &Target) -> 
             )
             .await?;
             // an explicit id must not be handed out again by the sequence
-            tx.query_one(
-                "select setval(s, greatest($1, nextval(s))) from pg_get_serial_sequence('app.tenants', 'id') s",
+            tx.execute(
+                "select setval(s, $1) from pg_get_serial_sequence('app.tenants', 'id') s
+                  where $1 > coalesce(pg_sequence_last_value(s), 0)",
                 &[&id],
             )
             .await?;
@@ -266,7 +290,11 @@ async fn check_tables(tx: &Transaction<'_>, schema: &str, v: &Verified) -> Resul
         v.manifest.tables.iter().map(|t| (t.name.clone(), t.columns.clone())).collect();
     for (name, cols) in &archived {
         match here.get(name) {
-            None => return Err(refused(format!("the archive has a table {name} that the shop schema at its version lacks"))),
+            None => {
+                return Err(refused(format!(
+                    "the archive has a table {name} that the shop schema at its version lacks"
+                )))
+            }
             Some(h) => {
                 let (mut a, mut b) = (cols.clone(), h.clone());
                 a.sort();
@@ -357,13 +385,27 @@ async fn bring_users(
             }
             None => {
                 created.push(u.email.clone());
-                tx.query_one(
-                    "insert into app.users (email, display_name, password_hash, locale, created_at)
-                     values ($1, $2, $3, $4, $5::text::timestamptz) returning id",
-                    &[&u.email, &u.display_name, &u.password_hash, &u.locale, &u.created_at],
+                // the archived id when it is free here (a dropped shop coming back keeps its data
+                // identical), else a new one and the shop's references are remapped
+                let free = tx.query_opt("select 1 from app.users where id = $1", &[&u.id]).await?.is_none();
+                let id: i64 = tx
+                    .query_one(
+                        "insert into app.users (id, email, display_name, password_hash, locale, created_at)
+                         overriding system value
+                         values (case when $6 then $1 else nextval(pg_get_serial_sequence('app.users', 'id')) end,
+                                 $2, $3, $4, $5, $7::text::timestamptz)
+                         returning id",
+                        &[&u.id, &u.email, &u.display_name, &u.password_hash, &u.locale, &free, &u.created_at],
+                    )
+                    .await?
+                    .get(0);
+                tx.execute(
+                    "select setval(s, $1) from pg_get_serial_sequence('app.users', 'id') s
+                      where $1 > coalesce(pg_sequence_last_value(s), 0)",
+                    &[&id],
                 )
-                .await?
-                .get(0)
+                .await?;
+                id
             }
         };
         map.insert(u.id, id);
@@ -409,7 +451,8 @@ async fn remap_user_columns(tx: &Transaction<'_>, schema: &str, map: &UserMap) -
         ))
         .await?;
     }
-    tx.batch_execute("set local session_replication_role = origin; drop table pg_temp.restore_user_map").await?;
+    tx.batch_execute("set local session_replication_role = origin; drop table pg_temp.restore_user_map")
+        .await?;
     Ok(())
 }
 
@@ -423,7 +466,8 @@ pub struct DropReport {
 /// app.tenants row and memberships, and the accounts that belonged to no other shop.
 pub async fn drop_shop(client: &mut Client, key: &str) -> Result<DropReport, OpsError> {
     require_superuser(client, "drop").await?;
-    let shop = find_shop(&*client, key).await?.ok_or_else(|| refused(format!("no shop with slug or id {key:?}")))?;
+    let shop =
+        find_shop(&*client, key).await?.ok_or_else(|| refused(format!("no shop with slug or id {key:?}")))?;
     client.execute("update app.tenants set status = 'suspended' where id = $1", &[&shop.id]).await?;
     let tx = client.transaction().await?;
     tx.query_one("select 1 from app.tenants where id = $1 for update", &[&shop.id]).await?;
