@@ -8,6 +8,8 @@
 #   sales   five-line sales at the counter (5 scans, the page, checkout) with 1 and 4 staff
 #           clients, beside the SQL of record_sale through pgbench; then an oversell race and a
 #           check that stock = sum of movements, never negative, every sale whole.
+#   backup  `stock tenant backup` of one shop with 0 and with 1,000 other shops, beside
+#           `pg_dump -n` of its schema (scripts/bench/backup.sh; STOCK_BENCH_BACKUP_* knobs there).
 #
 # Every run starts from a fresh database (dropped and recreated), builds the release binary, runs
 # `stock migrate` and `stock demo`, then each scenario seeds what it needs, starts `stock serve`
@@ -44,7 +46,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$STOCK_ROOT"
 stock_install_step_trap
 
-ALL_SCENARIOS=(search sales)
+ALL_SCENARIOS=(search sales backup)
 
 BENCH_DIR="$STOCK_ROOT/scripts/bench"
 OUT_DIR="$STOCK_ROOT/target/bench"
@@ -330,6 +332,15 @@ bench_sales_run() {
 scenario_sales() {
     stock_step "sales: seed products and staff" bench_sales_seed
     stock_step "sales: measure" bench_sales_run
+}
+
+# ---------------------------------------------------------------------------------------------
+# scenario: backup
+
+scenario_backup() {
+    stock_step "backup: measure" env BIN="$BIN" BENCH_ADMIN_URL="$BENCH_ADMIN_URL" DEMO_SCHEMA="$DEMO_SCHEMA" \
+        DEMO_TENANT_ID="$DEMO_TENANT_ID" BENCH_DIR="$BENCH_DIR" OUT_DIR="$OUT_DIR" DOC="$DOC" \
+        BUILD_NOTE="$(bench_build_note)" bash "$BENCH_DIR/backup.sh"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -497,6 +497,28 @@ async fn damaged_truncated_tampered_or_foreign_archives_are_refused_before_anyth
             assert!(out.contains("archive refused") && out.contains(expect), "{name} {args:?}: {out}");
         }
     }
+    // well-formed, but from a newer build of stock, or one whose migrations differ from ours
+    let newer = rewrite(&good, |_, data, m| {
+        if m.migrations.len() == m.schema_version as usize {
+            m.schema_version += 1;
+            m.migrations.push(archive::MigrationInfo { version: m.schema_version, checksum: "0".repeat(64) });
+        }
+        data
+    });
+    let other_build = rewrite(&good, |_, data, m| {
+        m.migrations[0].checksum = "f".repeat(64);
+        data
+    });
+    for (name, content, expect) in
+        [("newer", newer, "newer stock"), ("other-build", other_build, "another build")]
+    {
+        let path = dir.join(format!("{name}.stockbak"));
+        std::fs::write(&path, &content).expect("write case");
+        let p = path.to_str().expect("path");
+        ok(&db, &["tenant", "verify", p]).await;
+        let out = refused(&db, &["tenant", "restore", p, "--as", "demo-bad"]).await;
+        assert!(out.contains(expect), "{name}: {out}");
+    }
     assert_eq!(fingerprint(&admin).await, before, "a refused archive changed the database");
     assert!(refused(&db, &["tenant", "restore", "/nonexistent/x.stockbak"]).await.contains("cannot open"));
     ok(&db, &["tenant", "verify", good.to_str().expect("path")]).await;
