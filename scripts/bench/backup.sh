@@ -53,7 +53,7 @@ if (($(other_shops) > 0)); then
 do $$
 declare r record;
 begin
-    for r in select id, schema_name from app.tenants where slug like 'bench-other-%' order by id limit 25 loop
+    for r in select id, schema_name from app.tenants where slug like 'bench-other-%' order by id limit 10 loop
         execute format('drop schema if exists %I cascade', r.schema_name);
         delete from app.tenants where id = r.id;
     end loop;
