@@ -14,6 +14,8 @@
 #   dashboard GET /dashboard as the owner with STOCK_BENCH_DASHBOARD_PRODUCTS (10,000) products and
 #           STOCK_BENCH_DASHBOARD_SALES (50,000) sales, driven by wrk for a bounded time, beside
 #           pgbench running the request's own transaction; page content checked; the ratio printed.
+#   backup  `stock tenant backup` of one shop with 0 and with 1,000 other shops, beside
+#           `pg_dump -n` of its schema (scripts/bench/backup.sh; STOCK_BENCH_BACKUP_* knobs there).
 #
 # Every run starts from a fresh database (dropped and recreated), builds the release binary, runs
 # `stock migrate` and `stock demo`, then each scenario seeds what it needs, starts `stock serve`
@@ -55,7 +57,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$STOCK_ROOT"
 stock_install_step_trap
 
-ALL_SCENARIOS=(search sales dashboard migrate)
+ALL_SCENARIOS=(search sales dashboard backup migrate)
 
 BENCH_DIR="$STOCK_ROOT/scripts/bench"
 OUT_DIR="$STOCK_ROOT/target/bench"
@@ -387,6 +389,15 @@ bench_dashboard_run() {
 scenario_dashboard() {
     stock_step "dashboard: seed products and sales" bench_dashboard_seed
     stock_step "dashboard: measure" bench_dashboard_run
+}
+
+# ---------------------------------------------------------------------------------------------
+# scenario: backup
+
+scenario_backup() {
+    stock_step "backup: measure" env BIN="$BIN" BENCH_ADMIN_URL="$BENCH_ADMIN_URL" DEMO_SCHEMA="$DEMO_SCHEMA" \
+        DEMO_TENANT_ID="$DEMO_TENANT_ID" BENCH_DIR="$BENCH_DIR" OUT_DIR="$OUT_DIR" DOC="$DOC" \
+        BUILD_NOTE="$(bench_build_note)" bash "$BENCH_DIR/backup.sh"
 }
 
 # ---------------------------------------------------------------------------------------------

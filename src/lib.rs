@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod i18n;
 pub mod mail;
+pub mod ops;
 pub mod routes;
 pub mod telemetry;
 pub mod views;

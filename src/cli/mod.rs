@@ -1,6 +1,7 @@
 //! The `stock` command: serve, migrate, and operator tasks. Scriptable without prompts: passwords
 //! come from an environment variable or standard input, never from the command line.
 
+mod backup;
 mod demo;
 mod demo_money;
 mod demo_purchases;
@@ -57,6 +58,9 @@ enum Command {
     /// Row level security, policies and privileges: show them, or check them against policies/.
     #[command(subcommand)]
     Policies(policies::PoliciesCommand),
+    /// Backups of every shop (`stock tenant backup` does one).
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
 }
 
 /// Runs the command line; the exit code is non-zero on any failure, with the reason on stderr.
@@ -124,6 +128,7 @@ async fn dispatch(command: Command, config: Config) -> Result<(), String> {
         Command::User(cmd) => tenant::run_user(cmd, &config).await,
         Command::Demo => demo::run(&config).await,
         Command::Policies(cmd) => policies::run(cmd, &config).await,
+        Command::Backup(cmd) => backup::run(cmd, &config).await,
     }
 }
 

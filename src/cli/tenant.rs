@@ -22,6 +22,42 @@ pub enum TenantCommand {
     },
     /// List every shop with its schema, status, migration version and member count.
     List,
+    /// Write one shop's archive (its schema's data, members and their accounts, migration version,
+    /// checksums) to FILE, from one consistent snapshot. See docs/BACKUP.md.
+    Backup {
+        /// Shop slug or id.
+        shop: String,
+        /// The archive to write (created readable by its owner only: it holds password hashes).
+        #[arg(short = 'o', long = "output")]
+        output: std::path::PathBuf,
+    },
+    /// Restore an archive (verified completely first): as the shop it was taken from, or as a new
+    /// shop with --as. An archive from an older migration version is migrated forward.
+    Restore {
+        file: std::path::PathBuf,
+        /// Restore as a new shop with this slug (new id and schema; the same members).
+        #[arg(long = "as", value_name = "NEW_SLUG")]
+        as_slug: Option<String>,
+        /// Replace the shop when it exists (atomically: one transaction).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Copy a shop into a new one with its own id, schema and slug (the same members).
+    Clone {
+        /// Shop slug or id.
+        shop: String,
+        new_slug: String,
+    },
+    /// Delete a shop: suspend it, then drop its schema, memberships and the accounts that belong
+    /// to no other shop. Asks on a terminal; elsewhere needs --yes.
+    Drop {
+        /// Shop slug or id.
+        shop: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check an archive (structure, manifest, checksums) without a database, and summarize it.
+    Verify { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -83,6 +119,13 @@ pub async fn run_tenant(cmd: TenantCommand, config: &Config) -> Result<(), Strin
             }
             Ok(())
         }
+        TenantCommand::Backup { shop, output } => super::backup::backup(config, &shop, &output).await,
+        TenantCommand::Restore { file, as_slug, replace } => {
+            super::backup::restore(config, &file, as_slug.as_deref(), replace).await
+        }
+        TenantCommand::Clone { shop, new_slug } => super::backup::clone(config, &shop, &new_slug).await,
+        TenantCommand::Drop { shop, yes } => super::backup::drop_shop(config, &shop, yes).await,
+        TenantCommand::Verify { file } => super::backup::verify(&file),
     }
 }
 
