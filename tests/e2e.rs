@@ -296,3 +296,97 @@ async fn the_counter_works_without_javascript() {
     b.shot("receipt-without-javascript").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn an_invoice_is_received_and_paid() {
+    let app = spawn_app().await;
+    let (_shop, owner, _staff) = shop_with_product(&app).await;
+    let mut b = Browser::start(&app.base, "purchase_invoice").await;
+    login(&b, &owner).await;
+
+    b.goto("/suppliers/new").await;
+    b.fill("#f-name", "Distribuidora Norte").await;
+    b.click("form.card button[type=submit]").await;
+    b.see("Distribuidora Norte").await;
+
+    b.goto("/purchases/new").await;
+    b.choose("#f-supplier_id", "Distribuidora Norte").await;
+    b.fill("#f-number", "A-0001-00001234").await;
+    b.shot("invoice-new").await;
+    b.click("form[action='/purchases'] button[type=submit]").await;
+    b.see("A-0001-00001234").await;
+
+    // a draft gets its lines from a product search
+    b.fill("#f-q", "yerba\n").await;
+    b.see("Yerba mate 1 kg").await;
+    b.fill("form.line-form input[name='quantity']", "10").await;
+    b.fill("form.line-form input[name='unit_cost']", "1600").await;
+    b.click("form.line-form button[type=submit]").await;
+    see_amount(&b, "16.000,00").await;
+    b.shot("invoice-draft").await;
+    b.click("form[action$='/receive'] button[type=submit]").await;
+    b.find("form[action$='/payments']").await;
+    b.shot("invoice-received").await;
+
+    b.fill("#f-amount", "6000").await;
+    b.click("form[action$='/payments'] button[type=submit]").await;
+    see_amount(&b, "10.000,00").await; // still owed
+    b.shot("invoice-partly-paid").await;
+
+    // the stock went up by the ten received
+    b.goto("/products?q=yerba").await;
+    b.see("30").await;
+    b.goto("/money").await;
+    see_amount(&b, "6.000,00").await;
+    b.shot("money-ledger").await;
+    b.close().await;
+}
+
+async fn stock_cli(app: &TestApp, args: &[&str]) -> String {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_stock"))
+        .args(args)
+        .env("DATABASE_URL", app.db.url())
+        .env("STOCK_ROLE_PREFIX", common::PREFIX)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("run stock");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "stock {args:?} failed:\n{text}");
+    text
+}
+
+#[tokio::test]
+async fn a_shop_backed_up_dropped_and_restored_from_the_cli_is_back_in_the_browser() {
+    let app = spawn_app().await;
+    let (shop, owner, _staff) = shop_with_product(&app).await;
+    let admin = app.db.admin().await;
+    let slug: String =
+        admin.query_one("select slug from app.tenants where id = $1", &[&shop]).await.expect("slug").get(0);
+    let dir = std::env::temp_dir().join(format!("stock-e2e-backup-{}-{shop}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let file = dir.join("shop.stock");
+    let file = file.to_str().expect("utf-8 path");
+
+    stock_cli(&app, &["tenant", "backup", &slug, "-o", file]).await;
+    stock_cli(&app, &["tenant", "drop", &slug, "--yes"]).await;
+    let mut b = Browser::start(&app.base, "backup_restore").await;
+    b.goto("/login").await;
+    b.fill("#f-email", &owner).await;
+    b.fill("#f-password", PASSWORD).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+    b.shot("after-drop").await;
+    b.not_see("Yerba mate 1 kg").await;
+
+    stock_cli(&app, &["tenant", "restore", file]).await;
+    login(&b, &owner).await;
+    b.goto("/products").await;
+    b.see("Yerba mate 1 kg").await;
+    b.shot("restored-products").await;
+    b.goto("/audit").await;
+    b.see("restore").await;
+    b.shot("restored-audit").await;
+    b.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
