@@ -456,6 +456,8 @@ stock_ensure_browser() {
     fi
     stock_apt_install chromium chromium-driver
     stock_info "chromium and chromium-driver installed"
+}
+
 # Installs Debian's pgbouncer for tests/pgbouncer.rs (the test starts its own pgbouncer process
 # on a free loopback port, as the postgres user when run as root; the packaged service is not used).
 stock_ensure_pgbouncer() {

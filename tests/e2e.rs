@@ -390,3 +390,60 @@ async fn a_shop_backed_up_dropped_and_restored_from_the_cli_is_back_in_the_brows
     b.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn an_invited_person_accepts_sells_as_staff_and_is_refused_where_staff_must_be() {
+    const PUBLIC: &str = "https://stock.example.test";
+    let smtp = common::smtp::SmtpServer::start().await;
+    let mut db = common::TestDb::new().await;
+    db.config.smtp = Some(stock::config::SmtpSettings::parse(&smtp.url()).expect("smtp url"));
+    db.config.public_url = Some(PUBLIC.into());
+    let app = common::spawn_app_on(db).await;
+    let (_shop, owner, _staff) = shop_with_product(&app).await;
+
+    let mut b = Browser::start(&app.base, "invitation").await;
+    login(&b, &owner).await;
+    b.goto("/members").await;
+    b.shot("members").await;
+    b.click("a[href='/members/invite']").await;
+    b.fill("#f-email", "nueva@example.com").await;
+    b.choose_value("#f-role", "staff").await;
+    b.shot("invite-form").await;
+    b.click("form[action='/members/invite'] button[type=submit]").await;
+    b.see("nueva@example.com").await;
+    b.shot("invitation-sent").await;
+    b.close().await;
+
+    // the e-mail arrives at the SMTP server; its link opens the accept page
+    let mail = common::smtp::parse(&smtp.wait_for(1).await);
+    let link = mail.link(PUBLIC);
+    let path = link.strip_prefix(PUBLIC).expect("link on the public address").to_string();
+    let mut b = Browser::start(&app.base, "invitation_accept").await;
+    b.goto(&path).await;
+    b.see("Kiosco E2E").await;
+    b.shot("accept-page").await;
+    b.fill("#f-display_name", "Nueva Cajera").await;
+    b.fill("#f-password", PASSWORD).await;
+    b.fill("#f-password_confirm", PASSWORD).await;
+    b.click("form[action='/invite/accept'] button[type=submit]").await;
+    b.find("nav").await;
+    b.shot("accepted").await;
+
+    // she sells at the counter
+    b.goto("/pos").await;
+    b.find("#f-code").await.send_keys("7790001000011\n").await.expect("scan");
+    b.see("Yerba mate 1 kg").await;
+    b.fill("#pay-cash", "2500").await;
+    b.click("form.checkout button[type=submit]").await;
+    b.find("article.receipt").await;
+    b.shot("staff-sale").await;
+
+    // and is refused where staff must be
+    for path in ["/products/new", "/members", "/money", "/purchases", "/reports", "/settings", "/audit"] {
+        b.goto(path).await;
+        let h1 = b.find("h1").await.text().await.expect("h1");
+        assert!(h1 == "No permitido" || h1 == "Not allowed", "staff reached {path}: {h1}");
+    }
+    b.shot("staff-refused").await;
+    b.close().await;
+}
