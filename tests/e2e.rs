@@ -223,6 +223,18 @@ async fn main_pages_have_no_serious_accessibility_violations() {
         "/customers",
         "/stock/low",
         "/products/import",
+        "/suppliers",
+        "/suppliers/new",
+        "/purchases",
+        "/purchases/new",
+        "/money",
+        "/balance",
+        "/reports",
+        "/members",
+        "/members/invite",
+        "/settings",
+        "/audit",
+        "/password/change",
     ] {
         b.goto(path).await;
         b.find("main").await;

@@ -33,9 +33,12 @@ select gen_random_uuid(), (select id from customers where is_final_consumer),
        (select id from app.users where email = 'owner@demo.test'), price, price, 0, 'banco de carga', at
   from bench_pick order by at;
 
-insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
-select s.id, 1, b.product_id, b.name, 1, b.price, 0, b.price
-  from bench_pick b join sales s on s.created_at = b.at and s.note = 'banco de carga';
+-- triggers are off here (the ledger rows are written below), so the cost at the time of sale
+-- that the sale line trigger records is written directly
+insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total, unit_cost)
+select s.id, 1, b.product_id, b.name, 1, b.price, 0, b.price, pr.cost
+  from bench_pick b join sales s on s.created_at = b.at and s.note = 'banco de carga'
+  join products pr on pr.id = b.product_id;
 
 insert into sale_payments (sale_id, method, amount)
 select s.id, 'cash', s.total from sales s

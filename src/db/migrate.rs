@@ -24,6 +24,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (7, "money", include_str!("../../sql/tenant/V7__money.sql")),
     (8, "team", include_str!("../../sql/tenant/V8__team.sql")),
     (9, "reports", include_str!("../../sql/tenant/V9__reports.sql")),
+    (10, "shop_language", include_str!("../../sql/tenant/V10__shop_language.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.

@@ -36,6 +36,8 @@ pub struct ShopCtx {
     pub schema: String,
     pub role: Role,
     pub active: bool,
+    /// The shop's language setting (`es` or `en`).
+    pub locale: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +48,7 @@ pub enum Access {
 
 const RESOLVE_AND_SET: &str = "\
 select s.user_id, s.email, s.display_name, s.user_locale, s.tenant_id, s.tenant_name, s.tenant_slug,
-       s.schema_name, s.tenant_status, s.member_role,
+       s.schema_name, s.tenant_status, s.member_role, s.shop_locale,
        set_config('app.user_id', s.user_id::text, true),
        set_config('app.tenant_id', case when s.tenant_status = 'active' then s.tenant_id::text else '' end, true),
        set_config('search_path', case when s.tenant_status = 'active'
@@ -94,6 +96,7 @@ impl Conn {
                 schema: row.get(7),
                 role: Role::try_from(role.as_str()).map_err(|e| DbError::Other(e.to_string()))?,
                 active: row.get::<_, Option<String>>(8).as_deref() == Some("active"),
+                locale: row.get::<_, Option<String>>(10).unwrap_or_default(),
             }),
             _ => None,
         };

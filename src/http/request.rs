@@ -177,8 +177,11 @@ impl Req {
 
     /// The language for a signed-in person: their choice in this browser, their account, then the browser.
     pub fn locale_for(&self, ctx: &SessionCtx) -> Locale {
+        // the person's choice in this browser, then their account's, then the shop's setting,
+        // then the browser's Accept-Language
         self.chosen_locale
             .or_else(|| ctx.user_locale.as_deref().and_then(Locale::parse))
+            .or_else(|| ctx.shop.as_ref().and_then(|s| Locale::parse(&s.locale)))
             .unwrap_or(self.locale)
     }
 

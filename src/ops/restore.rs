@@ -150,6 +150,15 @@ pub async fn restore<R: Read + Seek>(
         "replaced": replaced,
     });
     tx.query_one("select set_config('app.tenant_id', $1, true)", &[&shop.id.to_string()]).await?;
+    // the shop's language as restored (its settings row was loaded with triggers off)
+    tx.execute(
+        &format!(
+            "update app.tenants set locale = (select locale from {}.settings) where id = $1",
+            quote_ident(&schema)
+        ),
+        &[&shop.id],
+    )
+    .await?;
     tx.execute(
         "select app_private.write_audit($1, 'restore', 'shop', $2, null, $3, null)",
         &[&shop.id, &shop.id.to_string(), &note],
