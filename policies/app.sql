@@ -138,3 +138,24 @@ grant execute on function app_private.password_reset_for(bytea) to {{anon}};
 grant execute on function app_private.reset_password(bytea, text) to {{anon}};
 grant execute on function app_private.session_password_hash(bytea) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
 grant execute on function app_private.change_password(bytea, text, text) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
+
+-- Plans, subscriptions and subscription payments (sql/app/V15__plans_and_subscriptions.sql):
+-- no shop role reads or writes them directly; limits are checked by definer functions and
+-- triggers, and the super-admin panel reaches them through its own grants.
+alter table app.plans enable row level security;
+alter table app.plans force row level security;
+drop policy if exists definer_all on app.plans;
+create policy definer_all on app.plans to {{schema_owner}} using (true) with check (true);
+revoke all on app.plans from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+alter table app.subscriptions enable row level security;
+alter table app.subscriptions force row level security;
+drop policy if exists definer_all on app.subscriptions;
+create policy definer_all on app.subscriptions to {{schema_owner}} using (true) with check (true);
+revoke all on app.subscriptions from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+alter table app.subscription_payments enable row level security;
+alter table app.subscription_payments force row level security;
+drop policy if exists definer_all on app.subscription_payments;
+create policy definer_all on app.subscription_payments to {{schema_owner}} using (true) with check (true);
+revoke all on app.subscription_payments from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
