@@ -159,3 +159,7 @@ alter table app.subscription_payments force row level security;
 drop policy if exists definer_all on app.subscription_payments;
 create policy definer_all on app.subscription_payments to {{schema_owner}} using (true) with check (true);
 revoke all on app.subscription_payments from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+-- Plan limits (sql/app/V16__plan_limits.sql, docs/PLANS.md): the checks run in triggers; the
+-- owner reads the shop's plan and usage on the settings page, for the shop in context only.
+grant execute on function app_private.shop_plan_usage() to {{owner}};

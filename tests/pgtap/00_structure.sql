@@ -128,5 +128,20 @@ select function_privs_are('app_private', 'migrate_tenant', array['bigint'], r, '
                           format('%s cannot execute app_private.migrate_tenant', r))
   from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app']::name[]) r;
 
+-- plan limits (docs/PLANS.md): only the owner reads the shop's plan and usage; the checks
+-- themselves run in triggers and are callable by no request role
+select function_privs_are('app_private', 'shop_plan_usage', '{}'::name[], :'owner', array['EXECUTE'],
+                          'the owner reads the shop''s plan and usage');
+select function_privs_are('app_private', 'shop_plan_usage', '{}'::name[], r, '{}'::name[],
+                          format('%s cannot execute app_private.shop_plan_usage', r))
+  from unnest(array[:'admin', :'staff', :'anon', :'app']::name[]) r;
+select function_privs_are('app_private', f, array['bigint'], r, '{}'::name[],
+                          format('%s cannot execute app_private.%s', r, f))
+  from unnest(array['shop_plan']) f, unnest(array[:'owner', :'admin', :'staff', :'anon', :'app']::name[]) r;
+select trigger_is(:'schema', t, tr, 'app_private', f, format('%s.%s runs app_private.%s', t, tr, f))
+  from (values ('products', 'products_plan_limit_insert', 'products_plan_limit_insert'),
+               ('products', 'products_plan_limit_update', 'products_plan_limit_update'),
+               ('sales', 'sales_plan_limit', 'sales_plan_limit')) as v (t, tr, f);
+
 select * from finish();
 rollback;
