@@ -26,6 +26,9 @@ pub enum AppError {
     Db(DbError),
     #[error("internal: {0}")]
     Internal(String),
+    /// The shop's plan does not allow this write (SQLSTATE LM001, see `domain::limits`).
+    #[error("plan limit reached: {0:?}")]
+    PlanLimit(crate::domain::limits::PlanLimit),
 }
 
 fn is_permission_denied(e: &tokio_postgres::Error) -> bool {
@@ -36,6 +39,10 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         match &e {
             DbError::Pg(pg) if is_permission_denied(pg) => AppError::Forbidden,
+            DbError::Pg(pg) => match crate::domain::limits::PlanLimit::from_db_error(pg) {
+                Some(limit) => AppError::PlanLimit(limit),
+                None => AppError::Db(e),
+            },
             _ => AppError::Db(e),
         }
     }

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod images;
 pub mod invitations;
+pub mod limits;
 pub mod member;
 pub mod members;
 pub mod money;

@@ -186,6 +186,7 @@ pub fn respond(req: &Req, result: Result<Response, AppError>) -> Response {
                 AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
                 AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
                 AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                AppError::PlanLimit(_) => StatusCode::CONFLICT,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             if status.is_server_error() {

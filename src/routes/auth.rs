@@ -37,6 +37,7 @@ pub fn page_for<'a>(req: &Req, session: Option<&'a SessionCtx>) -> Page<'a> {
         csrf: req.csrf_token(),
         session,
         flash: req.flash,
+        alert: None,
     }
 }
 

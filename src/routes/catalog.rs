@@ -12,6 +12,7 @@ use crate::domain::catalog::{
     self, take, FieldErrors, Product, ProductFields, ProductQuery, Sort, WriteError,
 };
 use crate::domain::images;
+use crate::domain::limits::PlanLimit;
 use crate::domain::member::Permission;
 use crate::domain::money::{input_value, Quantity};
 use crate::domain::stock::{self, StockRefusal};
@@ -217,6 +218,25 @@ async fn form_page(
     Ok(if errors.is_empty() { r } else { status(r, StatusCode::UNPROCESSABLE_ENTITY) })
 }
 
+/// The product form again with the plan limit that refused it (409); nothing was written.
+async fn limit_form_page(
+    app: &App,
+    req: &Req,
+    fields: &ProductFields,
+    id: Option<i64>,
+    limit: &PlanLimit,
+) -> Result<Response, AppError> {
+    let mut conn = app.conn().await?;
+    let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
+    let categories = catalog::category_options(&tx).await?;
+    let units = catalog::units(&tx).await?;
+    let errors = FieldErrors::new();
+    let v = FormView { fields, errors: &errors, categories: &categories, units: &units, product_id: id };
+    let mut p = page_for(req, Some(&ctx));
+    p.alert = Some(limit.message(p.locale));
+    Ok(status(html(views::catalog::form(&p, &v)), StatusCode::CONFLICT))
+}
+
 /// GET /products/new
 async fn new_form(app: App, req: Req) -> Result<Response, AppError> {
     let mut conn = app.conn().await?;
@@ -269,6 +289,10 @@ async fn create(app: App, req: Req, form: Form) -> Result<Response, AppError> {
             let mut conn = app.conn().await?;
             let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
             form_page(&tx, &req, &ctx, &fields, &errors, None).await
+        }
+        Err(WriteError::Other(AppError::PlanLimit(limit))) => {
+            tx.rollback().await?;
+            limit_form_page(&app, &req, &fields, None, &limit).await
         }
         Err(WriteError::Other(e)) => Err(e),
     }
@@ -333,6 +357,10 @@ async fn update(app: App, req: Req, id: i64, form: Form) -> Result<Response, App
             let mut conn = app.conn().await?;
             let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
             form_page(&tx, &req, &ctx, &fields, &errors, Some(id)).await
+        }
+        Err(WriteError::Other(AppError::PlanLimit(limit))) => {
+            tx.rollback().await?;
+            limit_form_page(&app, &req, &fields, Some(id), &limit).await
         }
         Err(WriteError::Other(e)) => Err(e),
     }

@@ -147,7 +147,28 @@ async fn apply(app: App, req: Req, id: i64, _form: Form) -> Result<Response, App
         return Ok(r);
     }
     let reason = format!("{} {}", t(req.locale_for(&ctx), "import.reason"), stored.filename);
-    csv_io::apply(&tx, id, &parsed.rows, &reason).await?;
+    match csv_io::apply(&tx, id, &parsed.rows, &reason).await {
+        Ok(_) => {}
+        // more active products than the plan allows: the preview again, with the plan's limit;
+        // the whole import is rolled back
+        Err(AppError::PlanLimit(limit)) => {
+            tx.rollback().await?;
+            let v = PreviewView {
+                id,
+                filename: &stored.filename,
+                rows: parsed.rows.len(),
+                plan: &plan,
+                errors: &parsed.errors,
+                applied: false,
+            };
+            let mut p = page_for(&req, Some(&ctx));
+            p.alert = Some(limit.message(p.locale));
+            let mut r = html(views::imports::preview(&p, &v));
+            *r.status_mut() = StatusCode::CONFLICT;
+            return Ok(r);
+        }
+        Err(e) => return Err(e),
+    }
     tx.commit().await?;
     Ok(with_flash(&req, redirect("/products"), "flash.imported"))
 }

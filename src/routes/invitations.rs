@@ -94,6 +94,22 @@ async fn invite(app: App, req: Req, form: Form) -> Result<Response, AppError> {
         Ok(i) => i,
         Err(InviteError::AlreadyMember) => return again(&ctx, Some("error.already_member"), None),
         Err(InviteError::AlreadyInvited) => return again(&ctx, Some("error.already_invited"), None),
+        // the plan's members are reached (members and open invitations): the form says which
+        Err(InviteError::Other(AppError::PlanLimit(limit))) => {
+            let f = InviteForm {
+                email: form.get("email"),
+                role: form.get("role"),
+                email_error: None,
+                role_error: None,
+            };
+            let shop = ctx.shop.as_ref().map(|s| s.name.as_str()).unwrap_or_default();
+            let mut p = page_for(&req, Some(&ctx));
+            p.alert = Some(limit.message(p.locale));
+            return Ok(with_status(
+                html(views::invitations::invite_form(&p, shop, &f)),
+                StatusCode::CONFLICT,
+            ));
+        }
         Err(InviteError::Other(e)) => return Err(e),
     };
     let locale = inv::shop_locale(&tx).await?;

@@ -295,7 +295,12 @@ async fn checkout(app: App, req: Req, form: Form) -> Result<Response, AppError> 
         payments,
         quote_id: None,
     };
-    match sales::record_sale(&tx, ctx.user_id, &input).await? {
+    // a sale beyond the plan's monthly sales is refused by the database: shown like a refusal
+    let recorded = match sales::record_sale(&tx, ctx.user_id, &input).await {
+        Err(AppError::PlanLimit(limit)) => Err(limit.message(l)),
+        other => other?.map_err(|r| refusal_message(l, &r)),
+    };
+    match recorded {
         Ok(done) => {
             if !done.replayed {
                 sales::clear_cart(&tx, cart.id).await?;
@@ -303,10 +308,10 @@ async fn checkout(app: App, req: Req, form: Form) -> Result<Response, AppError> 
             tx.commit().await?;
             Ok(with_flash(&req, redirect(&format!("/sales/{}", done.sale_id)), "flash.sale_recorded"))
         }
-        Err(refused) => {
+        Err(message) => {
             tx.rollback().await?;
             let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadWrite, Permission::RegisterSales).await?;
-            let r = render_pos(&tx, &req, &ctx, "", Some(refusal_message(l, &refused)), Some(&form)).await?;
+            let r = render_pos(&tx, &req, &ctx, "", Some(message), Some(&form)).await?;
             tx.commit().await?;
             Ok(r)
         }

@@ -10,6 +10,7 @@ use super::auth::{finish, page_for, with_flash};
 use super::{form, page, seg};
 use crate::db::tx::Access;
 use crate::domain::catalog::{FieldErrors, WriteError};
+use crate::domain::limits;
 use crate::domain::member::Permission;
 use crate::domain::settings::{self, SettingsFields};
 use crate::error::AppError;
@@ -35,9 +36,10 @@ async fn render(
         None => Some(SettingsFields::from(&settings::load(&tx).await?)),
     };
     let zones = settings::time_zones(&tx).await?;
+    let plan = limits::usage(&tx).await?;
     tx.commit().await?;
     let fields = fields.or(stored.as_ref()).ok_or(AppError::Internal("no settings".into()))?;
-    let v = FormView { fields, errors, time_zones: &zones };
+    let v = FormView { fields, errors, time_zones: &zones, plan: plan.as_ref() };
     let r = html(views::settings::form(&page_for(req, Some(&ctx)), &v));
     Ok(if errors.is_empty() {
         finish(req, r, None)

@@ -12,6 +12,8 @@ pub struct Page<'a> {
     pub csrf: String,
     pub session: Option<&'a SessionCtx>,
     pub flash: Option<&'static str>,
+    /// A message for the whole form, already in the page's language (e.g. a plan limit).
+    pub alert: Option<String>,
 }
 
 /// A menu entry and the permission it needs.
@@ -105,6 +107,9 @@ pub fn page(p: &Page, title: &str, body: Markup) -> Markup {
                 main {
                     @if let Some(key) = p.flash {
                         p.flash role="status" { (t(l, key)) }
+                    }
+                    @if let Some(alert) = &p.alert {
+                        p.error.form-error role="alert" { (alert) }
                     }
                     (body)
                 }

@@ -4,6 +4,7 @@ use maud::{html, Markup};
 
 use super::layout::{checkbox, csrf, input, page, select, InputAttrs, Page};
 use crate::domain::catalog::{error_for, FieldErrors};
+use crate::domain::limits::{status_key, PlanUsage};
 use crate::domain::settings::{SettingsFields, QUOTE_DAYS_MAX, RECEIPT_TEXT_MAX};
 use crate::i18n::{t, t_dyn, tf, Locale};
 
@@ -49,6 +50,37 @@ pub struct FormView<'a> {
     pub fields: &'a SettingsFields,
     pub errors: &'a FieldErrors,
     pub time_zones: &'a [String],
+    /// The shop's plan and what it uses of it (None: no subscription found).
+    pub plan: Option<&'a PlanUsage>,
+}
+
+/// The plan section: plan name and status, then each limit as used / allowed.
+fn plan_section(l: Locale, u: &PlanUsage) -> Markup {
+    let rows = [
+        ("limit.members", &u.members),
+        ("limit.products", &u.products),
+        ("limit.monthly_sales", &u.monthly_sales),
+    ];
+    html! {
+        section.card #plan {
+            h2 { (t(l, "limit.plan_section")) }
+            dl.facts {
+                dt { (t(l, "limit.plan")) }
+                dd { (u.plan_name) " (" (t(l, status_key(&u.status))) ")" }
+                @if let (Some(d), "trialing") = (u.trial_ends_on, u.status.as_str()) {
+                    dt {}
+                    dd { (tf(l, "limit.trial_ends", &[("date", &d.format("%d/%m/%Y").to_string())])) }
+                }
+                @for (key, usage) in rows {
+                    dt { (t(l, key)) }
+                    dd {
+                        (usage.show(l))
+                        @if usage.reached() { " " strong.error { (t(l, "limit.at_limit")) } }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn receipt_area(l: Locale, name: &str, label_key: &'static str, value: &str, error: Option<&str>) -> Markup {
@@ -107,6 +139,7 @@ pub fn form(p: &Page, v: &FormView) -> Markup {
                 button type="submit" { (t(l, "action.save")) }
                 p.hint { (t(l, "settings.audited")) }
             }
+            @if let Some(u) = v.plan { (plan_section(l, u)) }
         },
     )
 }
