@@ -233,7 +233,11 @@ declare
     v_count bigint;
     p record;
 begin
-    select * into p from app_private.shop_plan(v_tenant);
+    -- app_private.shop_plan's query, inline: a SECURITY DEFINER function with its own
+    -- search_path costs a role and settings switch per call, and this runs for every sale
+    select pl.code as plan_code, pl.name as plan_name, pl.max_monthly_sales into p
+      from app.subscriptions s join app.plans pl on pl.code = s.plan_code
+     where s.tenant_id = v_tenant;
     if p.max_monthly_sales is null then
         return null;
     end if;
