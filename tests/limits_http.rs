@@ -54,8 +54,13 @@ impl Shop {
     }
 
     async fn create_product(&self, sku: &str) -> common::Page {
+        self.product_form("/products/new", "/products", sku, true).await
+    }
+
+    /// Posts the product form (new or edit) with this SKU, active or not.
+    async fn product_form(&self, page: &str, action: &str, sku: &str, active: bool) -> common::Page {
         let unit = self.unit_u().await;
-        let fields = [
+        let mut fields = vec![
             ("sku", sku),
             ("barcode", ""),
             ("name", "Yerba"),
@@ -67,9 +72,11 @@ impl Shop {
             ("min_stock", ""),
             ("opening_stock", ""),
             ("track_stock", "on"),
-            ("active", "on"),
         ];
-        self.app.submit("/products/new", "/products", &fields).await
+        if active {
+            fields.push(("active", "on"));
+        }
+        self.app.submit(page, action, &fields).await
     }
 
     /// Switches this browser's language (the person's choice wins over the shop's).
@@ -92,6 +99,16 @@ async fn the_product_form_names_the_limit_and_the_plan_in_both_languages() {
     assert!(r.body.contains("role=\"alert\""), "shown as the form's error");
     assert!(r.body.contains("value=\"YER-3\""), "the form keeps what was typed");
     assert_eq!(s.count("select count(*) from {s}.products").await, 2, "nothing written");
+
+    // an inactive product may be added; making it active through the edit form is refused there
+    let r = s.product_form("/products/new", "/products", "YER-OFF", false).await;
+    assert_eq!(r.status, 303, "inactive product: {}", r.body);
+    let id = s.count("select id from {s}.products where sku = 'YER-OFF'").await;
+    let (page, action) = (format!("/products/{id}/edit"), format!("/products/{id}"));
+    let r = s.product_form(&page, &action, "YER-OFF", true).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("permite 2 productos activos"), "{}", r.body);
+    assert_eq!(s.count("select count(*) from {s}.products where active").await, 2);
 
     s.language("en").await;
     let r = s.create_product("YER-3").await;
