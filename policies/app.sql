@@ -159,3 +159,13 @@ alter table app.subscription_payments force row level security;
 drop policy if exists definer_all on app.subscription_payments;
 create policy definer_all on app.subscription_payments to {{schema_owner}} using (true) with check (true);
 revoke all on app.subscription_payments from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
+
+-- Rules kept by the database (sql/app/V20__database_rules.sql). Ownership changes hands only
+-- through the handover: the owner's plain UPDATE of a membership may not set role = 'owner'
+-- (restrictive, so it narrows owner_update), and app_private.hand_over_shop, which checks that
+-- the caller owns the shop in context, makes the new owner and the former owner an admin at once.
+drop policy if exists owner_by_handover_only on app.memberships;
+create policy owner_by_handover_only on app.memberships as restrictive for update to {{owner}}
+    using (true)
+    with check (role <> 'owner');
+grant execute on function app_private.hand_over_shop(bigint) to {{owner}};

@@ -25,6 +25,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (8, "team", include_str!("../../sql/tenant/V8__team.sql")),
     (9, "reports", include_str!("../../sql/tenant/V9__reports.sql")),
     (10, "shop_language", include_str!("../../sql/tenant/V10__shop_language.sql")),
+    (15, "database_rules", include_str!("../../sql/tenant/V15__database_rules.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.
