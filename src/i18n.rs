@@ -308,6 +308,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("error.image_missing", "Choose an image file.", "Elija un archivo de imagen."),
     // rules kept by the database (sql/app/V20__database_rules.sql)
     ("purchase.error_supplier_inactive", "This supplier is deactivated: reactivate it to record a new invoice.", "Este proveedor está desactivado: reactívelo para cargar una factura nueva."),
+    ("pos.whole_units", "{product} is sold in whole units only: change its quantity.", "{product} se vende solo por unidades enteras: cambie la cantidad."),
     ("purchase.error_product_inactive", "This product is inactive: reactivate it to add it to an invoice.", "Este producto está inactivo: reactívelo para agregarlo a una factura."),
 ];
 

@@ -663,6 +663,35 @@ async fn units_that_are_not_divisible_take_whole_quantities_everywhere() {
             .await,
         "an unused unit made whole",
     );
+    // nor while an open quote or a draft invoice holds a fraction of one of its products
+    let litres: i64 = f
+        .admin
+        .query_one(
+            &format!(
+                "insert into tenant_{a}.products (sku, name, unit_id, price)
+                 select 'ACEITE', 'Aceite', id, 1 from tenant_{a}.units where code = 'l' returning id"
+            ),
+            &[],
+        )
+        .await
+        .expect("a product in litres")
+        .get(0);
+    let whole_l = "update units set divisible = false where code = 'l'";
+    for (what, open) in
+        [("an open quote", quote(litres, "0.5")), ("a draft invoice", purchase(litres, "0.5"))]
+    {
+        assert_refused(
+            run(&mut c, owner, &products(format!("{open}; {whole_l}")), true).await,
+            "23514",
+            Some("units_whole_products"),
+            &format!("litres made whole with 0.5 l in {what}"),
+        );
+        assert_ok(
+            run(&mut c, owner, &products(format!("{open}; {whole_l}").replace("0.5", "2")), false).await,
+            what,
+        );
+    }
+    assert_ok(run(&mut c, owner, &products(whole_l.into()), false).await, "litres, nothing open");
 }
 
 #[tokio::test]
@@ -698,6 +727,56 @@ async fn the_unit_form_keeps_a_unit_with_fractions_divisible() {
         .expect("unit")
         .get(0);
     assert!(divisible, "kg stays divisible");
+}
+
+#[tokio::test]
+async fn a_cart_fraction_of_a_unit_made_whole_since_is_refused_at_checkout() {
+    let f = fixture().await;
+    let a = f.a;
+    let admin = f.db.admin().await;
+    let litres: i64 = admin
+        .query_one(
+            &format!(
+                "insert into tenant_{a}.products (sku, name, unit_id, price)
+                 select 'ACEITE', 'Aceite de girasol', id, 100 from tenant_{a}.units where code = 'l' returning id"
+            ),
+            &[],
+        )
+        .await
+        .expect("a product in litres")
+        .get(0);
+    admin
+        .batch_execute(&format!(
+            "begin;
+             select set_config('app.tenant_id', '{a}', true);
+             insert into tenant_{a}.stock_movements (product_id, kind, quantity) values ({litres}, 'opening', 5);
+             commit;"
+        ))
+        .await
+        .expect("5 l");
+    let app = common::spawn_app_on(f.db).await;
+    assert_eq!(app.login("staff-a@example.com", PASSWORD).await.status, 303);
+    let pid = litres.to_string();
+    let r = app.submit("/pos", "/pos/add", &[("product_id", &pid), ("quantity", "1,5")]).await;
+    assert_eq!(r.status, 303, "1,5 l into the cart: {}", r.body);
+    // litres become whole while the cart holds 1,5 l (carts are private: the unit trigger cannot see them)
+    admin
+        .batch_execute(&format!("update tenant_{a}.units set divisible = false where code = 'l'"))
+        .await
+        .expect("litres made whole");
+    let pos = app.get("/pos").await;
+    let key = {
+        let marker = "name=\"key\" value=\"";
+        let i = pos.body.find(marker).unwrap_or_else(|| panic!("no key on the counter page:\n{}", pos.body));
+        let rest = &pos.body[i + marker.len()..];
+        rest[..rest.find('"').expect("end quote")].to_string()
+    };
+    let r = app.submit("/pos", "/pos/checkout", &[("key", &key), ("cash", "150")]).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("Aceite de girasol se vende solo por unidades enteras"), "{}", r.body);
+    let sales: i64 =
+        admin.query_one(&format!("select count(*) from tenant_{a}.sales"), &[]).await.expect("sales").get(0);
+    assert_eq!(sales, 0, "nothing recorded");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -179,7 +179,10 @@ begin
     return new;
 end $$;
 
--- A unit becomes not divisible only while every product in it has whole stock and minimum.
+-- A unit becomes not divisible only while every product in it has whole stock and minimum, and
+-- no open quote (not converted) or draft purchase invoice holds a fraction of one: converting or
+-- receiving those later would otherwise be refused. (Counter carts are private to each person,
+-- even to this function; a cart line is checked again when its sale is recorded.)
 create function app_private.unit_keeps_whole_products() returns trigger
     language plpgsql security definer
     set search_path = pg_catalog, pg_temp
@@ -190,12 +193,19 @@ begin
     if new.divisible or not old.divisible then
         return new;
     end if;
-    execute format('select exists (select 1 from %I.products
-                                    where unit_id = $1 and (stock <> trunc(stock) or min_stock <> trunc(min_stock)))',
-                   tg_table_schema)
+    execute format(
+        'select exists (select 1 from %1$I.products p
+                         where p.unit_id = $1 and (p.stock <> trunc(p.stock) or p.min_stock <> trunc(p.min_stock)))
+             or exists (select 1 from %1$I.quote_lines l join %1$I.quotes q on q.id = l.quote_id
+                          join %1$I.products p on p.id = l.product_id
+                         where p.unit_id = $1 and q.status <> ''converted'' and l.quantity <> trunc(l.quantity))
+             or exists (select 1 from %1$I.purchase_invoice_lines l join %1$I.purchase_invoices i on i.id = l.invoice_id
+                          join %1$I.products p on p.id = l.product_id
+                         where p.unit_id = $1 and i.status = ''draft'' and l.quantity <> trunc(l.quantity))',
+        tg_table_schema)
        into v_fractional using new.id;
     if v_fractional then
-        raise exception 'unit % has products with fractional stock: it must stay divisible', new.code
+        raise exception 'unit % has products with fractional quantities in stock, open quotes or draft invoices: it must stay divisible', new.code
             using errcode = 'check_violation', constraint = 'units_whole_products';
     end if;
     return new;
