@@ -163,3 +163,12 @@ revoke all on app.subscription_payments from {{app}}, {{owner}}, {{admin}}, {{st
 -- Plan limits (sql/app/V16__plan_limits.sql, docs/PLANS.md): the checks run in triggers; the
 -- owner reads the shop's plan and usage on the settings page, for the shop in context only.
 grant execute on function app_private.shop_plan_usage() to {{owner}};
+-- Rules kept by the database (sql/app/V20__database_rules.sql). Ownership changes hands only
+-- through the handover: the owner's plain UPDATE of a membership may not set role = 'owner'
+-- (restrictive, so it narrows owner_update), and app_private.hand_over_shop, which checks that
+-- the caller owns the shop in context, makes the new owner and the former owner an admin at once.
+drop policy if exists owner_by_handover_only on app.memberships;
+create policy owner_by_handover_only on app.memberships as restrictive for update to {{owner}}
+    using (true)
+    with check (role <> 'owner');
+grant execute on function app_private.hand_over_shop(bigint) to {{owner}};

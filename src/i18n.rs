@@ -306,6 +306,10 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("error.image_too_big", "The image has too many pixels (at most 8000 × 8000).", "La imagen tiene demasiados píxeles (máximo 8000 × 8000)."),
     ("error.image_corrupt", "The image could not be read: it may be damaged.", "No se pudo leer la imagen: puede estar dañada."),
     ("error.image_missing", "Choose an image file.", "Elija un archivo de imagen."),
+    // rules kept by the database (sql/app/V20__database_rules.sql)
+    ("purchase.error_supplier_inactive", "This supplier is deactivated: reactivate it to record a new invoice.", "Este proveedor está desactivado: reactívelo para cargar una factura nueva."),
+    ("pos.whole_units", "{product} is sold in whole units only: change its quantity.", "{product} se vende solo por unidades enteras: cambie la cantidad."),
+    ("purchase.error_product_inactive", "This product is inactive: reactivate it to add it to an invoice.", "Este producto está inactivo: reactívelo para agregarlo a una factura."),
 ];
 
 /// Every module's texts: this file's, plus the tables kept beside their views.

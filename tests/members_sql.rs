@@ -240,19 +240,19 @@ async fn the_last_owner_is_kept_and_a_handover_is_one_transaction() {
     assert_eq!(f.role_of(a, f.a_owner).await.as_deref(), Some("owner"));
     assert!(f.audit(a).await.is_empty(), "a refused change leaves no audit row");
 
+    // a plain UPDATE never makes an owner (policy owner_by_handover_only, tests/db_rules.rs)
+    let promote = format!(
+        "update app.memberships set role = 'owner' where tenant_id = {a} and user_id = {}",
+        f.a_admin
+    );
+    assert_sqlstate(run(&mut c, owner_a, &promote, true).await, "42501", "plain update to owner");
+
     // the handover: the admin becomes owner, the owner an admin, together
     let tx = c.transaction().await.expect("begin");
     set_ctx(&tx, Some(a), Some(f.a_owner), &r.owner).await;
-    tx.execute(
-        &format!(
-            "update app.memberships set role = 'owner' where tenant_id = {a} and user_id = {}",
-            f.a_admin
-        ),
-        &[],
-    )
-    .await
-    .expect("new owner");
-    tx.execute(&demote, &[]).await.expect("former owner");
+    let done: bool =
+        tx.query_one("select app_private.hand_over_shop($1)", &[&f.a_admin]).await.expect("handover").get(0);
+    assert!(done, "handover");
     tx.commit().await.expect("commit handover");
     assert_eq!(f.role_of(a, f.a_admin).await.as_deref(), Some("owner"));
     assert_eq!(f.role_of(a, f.a_owner).await.as_deref(), Some("admin"));

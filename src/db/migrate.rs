@@ -26,6 +26,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (9, "reports", include_str!("../../sql/tenant/V9__reports.sql")),
     (10, "shop_language", include_str!("../../sql/tenant/V10__shop_language.sql")),
     (11, "plan_limits", include_str!("../../sql/tenant/V11__plan_limits.sql")),
+    (15, "database_rules", include_str!("../../sql/tenant/V15__database_rules.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.

@@ -184,6 +184,10 @@ impl From<tokio_postgres::Error> for WriteError {
             Some("products_unit_id_fkey") => Some(("unit_id", "error.choose_option")),
             Some("categories_name_key") | Some("units_code_key") => Some(("name", "error.name_taken")),
             Some("stock_movements_product_id_fkey") => Some(("product", "error.product_has_history")),
+            // rules kept by the database (sql/app/V20__database_rules.sql)
+            Some("products_min_stock_whole") => Some(("min_stock", "error.whole_number")),
+            Some("products_stock_whole") => Some(("unit_id", "error.unit_has_fractions")),
+            Some("units_whole_products") => Some(("divisible", "error.unit_has_fractions")),
             Some(c) if c.ends_with("_check") => Some(("form", "error.value_out_of_range")),
             _ => None,
         };
@@ -310,7 +314,8 @@ pub async fn update_unit(tx: &Tx<'_>, id: i64, name: &Name, divisible: bool) -> 
     if !divisible {
         let fractional: bool = tx
             .query_one(
-                "select exists (select 1 from products where unit_id = $1 and stock <> trunc(stock))",
+                "select exists (select 1 from products
+                  where unit_id = $1 and (stock <> trunc(stock) or min_stock <> trunc(min_stock)))",
                 &[&id],
             )
             .await?

@@ -71,6 +71,7 @@ fn write_error(e: tokio_postgres::Error) -> WriteError {
     match violated_constraint(&e) {
         Some("memberships_last_owner") => refused("member.error_last_owner"),
         Some("memberships_role_check") => refused("error.choose_option"),
+        Some("memberships_already_owner") => refused("member.error_already_owner"),
         _ => WriteError::Other(e.into()),
     }
 }
@@ -121,7 +122,9 @@ pub async fn remove(tx: &Tx<'_>, user_id: i64) -> Result<bool, WriteError> {
 
 /// Makes another member the owner; the requesting owner becomes an admin. Both changes happen in
 /// the caller's transaction (one request), so the shop is never without an owner and never has
-/// a half-done handover. `Ok(false)`: no such member in this shop.
+/// a half-done handover. The database allows this only through `app_private.hand_over_shop`
+/// (a plain UPDATE to 'owner' is refused by the policy `owner_by_handover_only`); the checks here
+/// give the messages. `Ok(false)`: no such member in this shop.
 pub async fn hand_over(tx: &Tx<'_>, to_user_id: i64) -> Result<bool, WriteError> {
     let Some(target) = by_id(tx, to_user_id).await.map_err(WriteError::Other)? else {
         return Ok(false);
@@ -129,23 +132,13 @@ pub async fn hand_over(tx: &Tx<'_>, to_user_id: i64) -> Result<bool, WriteError>
     if target.role == Role::Owner {
         return Err(refused("member.error_already_owner"));
     }
-    tx.execute(
-        "update app.memberships set role = 'owner'
-          where tenant_id = app.current_tenant_id() and user_id = $1",
-        &[&to_user_id],
-    )
-    .await
-    .map_err(write_error)?;
-    let me = tx
-        .execute(
-            "update app.memberships set role = 'admin'
-              where tenant_id = app.current_tenant_id() and user_id = app.current_user_id()",
-            &[],
-        )
+    let done: bool = tx
+        .query_one("select app_private.hand_over_shop($1)", &[&to_user_id])
         .await
-        .map_err(write_error)?;
-    if me != 1 {
-        return Err(WriteError::Other(AppError::Forbidden));
+        .map_err(write_error)?
+        .get(0);
+    if !done {
+        return Ok(false);
     }
     check_an_owner_is_kept(tx).await?;
     Ok(true)

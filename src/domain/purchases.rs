@@ -228,6 +228,14 @@ fn write_error(e: tokio_postgres::Error) -> WriteError {
         Some("purchase_payments_amount_check") => Some(("amount", "purchase.error_payment_positive")),
         Some("purchase_payments_received_only") => Some(("form", "purchase.error_not_received")),
         Some("purchase_payments_note_check") => Some(("note", "error.too_long")),
+        // rules kept by the database (sql/app/V20__database_rules.sql)
+        Some("purchase_invoices_supplier_active") => {
+            Some(("supplier_id", "purchase.error_supplier_inactive"))
+        }
+        Some("purchase_invoice_lines_product_active") => {
+            Some(("product_id", "purchase.error_product_inactive"))
+        }
+        Some("purchase_invoice_lines_quantity_whole") => Some(("quantity", "error.whole_number")),
         _ => None,
     };
     match field {

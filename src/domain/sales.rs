@@ -314,6 +314,11 @@ pub enum SaleRefusal {
     },
     UnknownCustomer,
     UnknownProduct,
+    /// A fraction of a product whose unit was made whole after it went into the cart (the
+    /// database refuses the line: `sale_lines_quantity_whole`).
+    WholeUnits {
+        description: String,
+    },
 }
 
 #[derive(Debug)]
@@ -463,6 +468,9 @@ pub async fn record_sale(
                 }
                 Some("sale_lines_product_id_fkey") | Some("stock_movements_product_id_fkey") => {
                     Ok(Err(SaleRefusal::UnknownProduct))
+                }
+                Some("sale_lines_quantity_whole") => {
+                    Ok(Err(SaleRefusal::WholeUnits { description: l.description.clone() }))
                 }
                 _ => Err(e.into()),
             };

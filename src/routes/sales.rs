@@ -242,6 +242,7 @@ fn refusal_message(l: Locale, r: &SaleRefusal) -> String {
             &[("product", description), ("available", &format_qty(*available, l))],
         ),
         SaleRefusal::UnknownCustomer | SaleRefusal::UnknownProduct => crate::i18n::t(l, "pos.changed").into(),
+        SaleRefusal::WholeUnits { description } => tf(l, "pos.whole_units", &[("product", description)]),
     }
 }
 

@@ -142,6 +142,38 @@ select trigger_is(:'schema', t, tr, 'app_private', f, format('%s.%s runs app_pri
   from (values ('products', 'products_plan_limit_insert', 'products_plan_limit_insert'),
                ('products', 'products_plan_limit_update', 'products_plan_limit_update'),
                ('sales', 'sales_plan_limit', 'sales_plan_limit')) as v (t, tr, f);
+-- rules kept by the database (sql/app/V20__database_rules.sql, sql/tenant/V15__database_rules.sql):
+-- ownership changes hands only through app_private.hand_over_shop, never by a plain UPDATE
+select policies_are('app', 'memberships',
+                    array['definer_all', 'member_read', 'owner_update', 'owner_delete', 'owner_by_handover_only'],
+                    'policies of app.memberships');
+select is((select permissive || ' ' || cmd || ' ' || with_check from pg_policies
+            where schemaname = 'app' and tablename = 'memberships' and policyname = 'owner_by_handover_only'),
+          'RESTRICTIVE UPDATE (role <> ''owner''::text)',
+          'memberships.owner_by_handover_only: a plain UPDATE never sets role owner');
+select policy_roles_are('app', 'memberships', 'owner_by_handover_only', array[:'owner']::name[],
+                        'memberships.owner_by_handover_only binds the owner role');
+select function_privs_are('app_private', 'hand_over_shop', array['bigint'], :'owner', array['EXECUTE'],
+                          'the owner role may call app_private.hand_over_shop');
+select function_privs_are('app_private', 'hand_over_shop', array['bigint'], r, '{}'::name[],
+                          format('%s cannot call app_private.hand_over_shop', r))
+  from unnest(array[:'admin', :'staff', :'anon', :'app']::name[]) r;
+select function_privs_are('app_private', 'throttle_retry_after',
+                          array['regclass', 'text', 'inet', 'interval', 'integer', 'integer'], r, '{}'::name[],
+                          format('%s cannot call app_private.throttle_retry_after', r))
+  from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app']::name[]) r;
+-- the shop's rule triggers: active suppliers and products on new invoices, whole units
+select has_trigger(:'schema', t, g, format('%s.%s has trigger %s', :'schema', t, g))
+  from (values ('purchase_invoices', 'purchase_invoices_supplier_active'),
+               ('purchase_invoice_lines', 'purchase_invoice_lines_product_active'),
+               ('purchase_invoice_lines', 'purchase_invoice_lines_quantity_whole'),
+               ('sale_lines', 'sale_lines_quantity_whole'),
+               ('sale_draft_lines', 'sale_draft_lines_quantity_whole'),
+               ('quote_lines', 'quote_lines_quantity_whole'),
+               ('sale_return_lines', 'sale_return_lines_quantity_whole'),
+               ('stock_movements', 'stock_movements_quantity_whole'),
+               ('products', 'products_whole_units'),
+               ('units', 'units_whole_products')) as v (t, g);
 
 select * from finish();
 rollback;
