@@ -1,5 +1,5 @@
 //! Rules the database keeps on its own, not only the application (sql/app/V20__database_rules.sql,
-//! sql/tenant/V15__database_rules.sql, docs/POLICIES.md "Rules kept by the database"): exercised
+//! sql/tenant/V12__database_rules.sql, docs/POLICIES.md "Rules kept by the database"): exercised
 //! as the web app's login role in a request context set exactly as the app sets it (and with a
 //! wrong or missing one), and through the real app where a form exists:
 //! 1. ownership changes hands only through `app_private.hand_over_shop`; the owner's plain

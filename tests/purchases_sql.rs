@@ -742,6 +742,19 @@ async fn due_invoices_lists_what_falls_due() {
     assert_eq!(due[0].supplier, "Distribuidora Norte");
     let one_only = stock::domain::purchases::due_invoices(&tx, today, 60, 1).await.expect("limit");
     assert_eq!(one_only.len(), 1);
+    // the dashboard's single statement lists the same invoices for the shop's own today
+    let shop_today: chrono::NaiveDate =
+        tx.query_one("select (now() at time zone time_zone)::date from settings", &[]).await.unwrap().get(0);
+    let want = stock::domain::purchases::due_invoices(&tx, shop_today, 7, 10).await.expect("due invoices");
+    let dash = stock::domain::dashboard::load(&tx, true, chrono::Utc::now()).await.expect("dashboard");
+    let key = |d: &stock::domain::purchases::DueInvoice| {
+        (d.id, d.supplier_id, d.supplier.clone(), d.number.clone(), d.due_date, d.due, d.overdue)
+    };
+    assert_eq!(
+        dash.due.as_deref().map(|v| v.iter().map(key).collect::<Vec<_>>()),
+        Some(want.iter().map(key).collect::<Vec<_>>()),
+        "the dashboard's invoices due"
+    );
     drop(tx);
     let tx = obj.transaction().await.expect("begin");
     set_ctx(&*tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
@@ -749,6 +762,11 @@ async fn due_invoices_lists_what_falls_due() {
         stock::domain::purchases::due_invoices(&tx, today, 7, 10).await.is_err(),
         "staff read no invoices"
     );
+    drop(tx);
+    let tx = obj.transaction().await.expect("begin");
+    set_ctx(&*tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
+    let dash = stock::domain::dashboard::load(&tx, false, chrono::Utc::now()).await.expect("staff dashboard");
+    assert!(dash.due.is_none() && dash.today.is_none(), "staff see neither money nor invoices");
     drop(tx);
     let html = stock::views::purchases::due_invoices_card(stock::i18n::Locale::Es, &due).into_string();
     assert!(html.contains("V-OLD") && html.contains("vencida") && html.contains("150,00"), "{html}");

@@ -375,6 +375,19 @@ fn invariants() -> Vec<(&'static str, Probe, [Expect; 3])> {
         ("audit log: no TRUNCATE", probe("audit_log", "TRUNCATE", "truncate {s}.audit_log"), all_denied),
         // settings is one row: never inserted or deleted by a request
         ("settings: no DELETE", probe("settings", "DELETE", "delete from {s}.settings"), all_denied),
+        // the per-shop counters: every member reads them, only the trigger (schema owner) writes
+        ("members read the counters", probe("shop_counters", "SELECT", "select * from {s}.shop_counters"), all_one),
+        (
+            "counters: no UPDATE",
+            probe("shop_counters", "UPDATE", "update {s}.shop_counters set active_products = 0"),
+            all_denied,
+        ),
+        (
+            "counters: no INSERT",
+            probe("shop_counters", "INSERT", "insert into {s}.shop_counters (id) values (2)"),
+            all_denied,
+        ),
+        ("counters: no DELETE", probe("shop_counters", "DELETE", "delete from {s}.shop_counters"), all_denied),
         (
             "settings: no INSERT",
             probe("settings", "INSERT", "insert into {s}.settings (id) values (true)"),

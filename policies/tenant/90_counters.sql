@@ -1,4 +1,4 @@
--- shop_counters (sql/tenant/V16__shop_counters.sql): every member reads the shop's counters; only
+-- shop_counters (sql/tenant/V13__shop_counters.sql): every member reads the shop's counters; only
 -- the trigger function app_private.count_active_products (as the schema owner) writes them.
 alter table {{schema}}.shop_counters enable row level security;
 alter table {{schema}}.shop_counters force row level security;

@@ -7,7 +7,7 @@
 --      (corrections of recorded invoices are not asked).
 --   3. A unit that is not divisible takes whole quantities wherever people write quantities.
 --   4. One throttle function for the login and the password-reset request throttles.
--- The shop-side triggers that use the functions below are created by sql/tenant/V15.
+-- The shop-side triggers that use the functions below are created by sql/tenant/V12.
 
 -- 1. Ownership handover ------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@
 --    connection's life. Measured with pgbench, one client, BEGIN + resolve + COMMIT: 0.39 ms for the
 --    statement and 0.40 ms for the COMMIT before, 0.08 and 0.10 ms after. Same columns, same rules.
 --
--- 2. A per-shop counter of active products (table shop_counters, tenant migration 16), kept by
+-- 2. A per-shop counter of active products (table shop_counters, tenant migration 13), kept by
 --    the trigger function below, so that the dashboard reads one row instead of counting ~10,000
 --    index entries on every request (the count was half of the dashboard statement's time).
 

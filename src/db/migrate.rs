@@ -26,7 +26,8 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (9, "reports", include_str!("../../sql/tenant/V9__reports.sql")),
     (10, "shop_language", include_str!("../../sql/tenant/V10__shop_language.sql")),
     (11, "plan_limits", include_str!("../../sql/tenant/V11__plan_limits.sql")),
-    (15, "database_rules", include_str!("../../sql/tenant/V15__database_rules.sql")),
+    (12, "database_rules", include_str!("../../sql/tenant/V12__database_rules.sql")),
+    (13, "shop_counters", include_str!("../../sql/tenant/V13__shop_counters.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.
@@ -40,6 +41,7 @@ pub const TENANT_POLICIES: &[(&str, &str)] = &[
     ("50_money", include_str!("../../policies/tenant/50_money.sql")),
     ("60_reports", include_str!("../../policies/tenant/60_reports.sql")),
     ("70_team", include_str!("../../policies/tenant/70_team.sql")),
+    ("90_counters", include_str!("../../policies/tenant/90_counters.sql")),
 ];
 
 pub fn latest_tenant_version() -> i32 {

@@ -7,9 +7,11 @@
 //! the money ledger and returns no sale totals.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::db::tx::Tx;
+use crate::domain::purchases::DueInvoice;
 use crate::error::AppError;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,9 +52,12 @@ pub struct Dashboard {
     pub active_products: i64,
     pub low: Vec<Low>,
     pub latest: Vec<Latest>,
+    /// Received invoices due within a week or overdue (None for roles that may not see them).
+    pub due: Option<Vec<DueInvoice>>,
 }
 
-/// The parts every role sees: 1 = active products, 2 = furthest below minimum (the partial index
+/// The parts every role sees: 1 = active products (the per-shop counter kept by trigger, see
+/// sql/app/V21), 2 = furthest below minimum (the partial index
 /// on `stock - min_stock` reads at most ten entries), 3 = latest sales. Columns: part, id, name,
 /// a, b, unit, at, voided. `$total` is the sale total or null.
 macro_rules! common_parts {
@@ -60,7 +65,7 @@ macro_rules! common_parts {
         concat!(
             "
      union all
-     select 1, count(*), null, null, null, null, null, null from products where active
+     select 1, active_products, null, null, null, null, null, null from shop_counters
      union all
      (select 2, p.id, p.name, p.stock, p.min_stock, u.code, null, null
         from products p join units u on u.id = p.unit_id
@@ -76,7 +81,9 @@ macro_rules! common_parts {
     };
 }
 
-/// Owner and admin: part 0 is today's income and expenses — the ledger between the shop's two
+/// Owner and admin: part 4 is the received invoices not fully paid that are due within a week of
+/// the shop's today or overdue, soonest first (the partial index `purchase_invoices_due_idx`);
+/// part 0 is today's income and expenses — the ledger between the shop's two
 /// local midnights around `$1` (a day of 23 or 25 hours on a daylight-saving change). The bounds
 /// are scalar subqueries, computed once (initPlans), so the `at` index finds today's rows.
 const WITH_MONEY: &str = concat!(
@@ -92,7 +99,16 @@ const WITH_MONEY: &str = concat!(
        from money_ledger m
       where m.at >= (select (($1::timestamptz at time zone tz)::date)::timestamp at time zone tz from st)
         and m.at < (select (($1::timestamptz at time zone tz)::date + 1)::timestamp at time zone tz from st)",
-    common_parts!("s.total")
+    common_parts!("s.total"),
+    "
+     union all
+     (select 4, i.id, s.name, i.total + i.credited - i.paid, i.supplier_id::numeric, i.number,
+             i.due_date::timestamp,
+             i.due_date < (select ($1::timestamptz at time zone tz)::date from st)
+        from purchase_invoices i join suppliers s on s.id = i.supplier_id
+       where i.kind = 'invoice' and i.status = 'received' and i.payment_status <> 'paid'
+         and i.due_date <= (select ($1::timestamptz at time zone tz)::date + 7 from st)
+       order by i.due_date, i.id limit 10)"
 );
 
 /// Staff: the same without money (the statement never reads money_ledger; no sale totals).
@@ -117,7 +133,13 @@ pub fn statement(with_money: bool) -> &'static str {
 pub async fn load(tx: &Tx<'_>, with_money: bool, now: DateTime<Utc>) -> Result<Dashboard, AppError> {
     let stmt = tx.prepare_cached(statement(with_money)).await?;
     let rows = tx.query(&stmt, &[&now]).await?;
-    let mut d = Dashboard { today: None, active_products: 0, low: Vec::new(), latest: Vec::new() };
+    let mut d = Dashboard {
+        today: None,
+        active_products: 0,
+        low: Vec::new(),
+        latest: Vec::new(),
+        due: with_money.then(Vec::new),
+    };
     for r in &rows {
         match r.get::<_, i32>(0) {
             0 => d.today = Some(Money { income: r.get(3), expenses: r.get(4) }),
@@ -136,12 +158,30 @@ pub async fn load(tx: &Tx<'_>, with_money: bool, now: DateTime<Utc>) -> Result<D
                 total: if with_money { r.get(3) } else { None },
                 voided: r.get(7),
             }),
+            4 => {
+                if let Some(due) = d.due.as_mut() {
+                    let supplier: Decimal = r.get(4);
+                    let at: NaiveDateTime = r.get(6);
+                    due.push(DueInvoice {
+                        id: r.get(1),
+                        supplier_id: supplier.to_i64().unwrap_or_default(),
+                        supplier: r.get(2),
+                        number: r.get(5),
+                        due_date: at.date(),
+                        due: r.get(3),
+                        overdue: r.get(7),
+                    })
+                }
+            }
             _ => {}
         }
     }
     // the union's branches keep their own order in practice; sort so that never matters
     d.low.sort_by_key(|x| (x.stock - x.min_stock, x.id));
     d.latest.sort_by_key(|x| std::cmp::Reverse(x.id));
+    if let Some(due) = d.due.as_mut() {
+        due.sort_by_key(|x| (x.due_date, x.id));
+    }
     Ok(d)
 }
 

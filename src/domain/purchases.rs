@@ -613,15 +613,6 @@ pub async fn due_invoices(
     due_invoices_on(tx, Some(today), within_days, limit).await
 }
 
-/// As [`due_invoices`], with "today" taken in the shop's time zone by the same statement.
-pub async fn due_invoices_today(
-    tx: &Tx<'_>,
-    within_days: i32,
-    limit: i64,
-) -> Result<Vec<DueInvoice>, AppError> {
-    due_invoices_on(tx, None, within_days, limit).await
-}
-
 async fn due_invoices_on(
     tx: &Tx<'_>,
     today: Option<NaiveDate>,

@@ -70,7 +70,8 @@ select policies_are(:'schema', t, p, format('policies of %s.%s', :'schema', t))
                ('quotes', array['tenant_isolation', 'staff_cannot_convert']),
                ('quote_lines', array['tenant_isolation']),
                ('sale_returns', array['tenant_isolation']),
-               ('sale_return_lines', array['tenant_isolation'])) as v (t, p);
+               ('sale_return_lines', array['tenant_isolation']),
+               ('shop_counters', array['tenant_isolation'])) as v (t, p);
 
 -- the ledgers take only manual kinds from owner and admin; a sale is recorded by its own user
 select policy_cmd_is(:'schema', t, 'manual_kinds', 'insert', format('%s.manual_kinds applies to INSERT', t))
@@ -142,7 +143,7 @@ select trigger_is(:'schema', t, tr, 'app_private', f, format('%s.%s runs app_pri
   from (values ('products', 'products_plan_limit_insert', 'products_plan_limit_insert'),
                ('products', 'products_plan_limit_update', 'products_plan_limit_update'),
                ('sales', 'sales_plan_limit', 'sales_plan_limit')) as v (t, tr, f);
--- rules kept by the database (sql/app/V20__database_rules.sql, sql/tenant/V15__database_rules.sql):
+-- rules kept by the database (sql/app/V20__database_rules.sql, sql/tenant/V12__database_rules.sql):
 -- ownership changes hands only through app_private.hand_over_shop, never by a plain UPDATE
 select policies_are('app', 'memberships',
                     array['definer_all', 'member_read', 'owner_update', 'owner_delete', 'owner_by_handover_only'],
