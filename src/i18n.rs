@@ -323,6 +323,7 @@ const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
     crate::views::suppliers::TEXTS,
     crate::views::purchases::TEXTS,
     crate::views::money::TEXTS,
+    crate::views::admin::TEXTS,
 ];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
