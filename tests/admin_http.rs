@@ -194,6 +194,18 @@ async fn shops_with_usage_and_suspension_as_members_see_it() {
     let p = app.get_with(&ops, "/admin/shops?q=norte").await;
     assert_eq!(p.status, 200);
     assert!(p.body.contains("Almacén Norte") && !p.body.contains("Ferretería Sur"), "{}", p.body);
+    // a trial that has ended is pointed out
+    app.db
+        .admin()
+        .await
+        .execute(
+            "update app.subscriptions set status = 'trialing', trial_ends_on = current_date - 1 where tenant_id = $1",
+            &[&a],
+        )
+        .await
+        .unwrap();
+    let p = app.get_with(&ops, "/admin/shops?q=norte").await;
+    assert!(p.body.contains("prueba terminada"), "{}", p.body);
     let p = app.get_with(&ops, "/admin/shops?q=nothing-like-this").await;
     assert!(!p.body.contains("Almacén Norte"));
     let p = app.get_with(&ops, &format!("/admin/shops/{a}")).await;

@@ -318,7 +318,7 @@ end $$;
 create function app_private.admin_shop_usage(p_search text, p_tenant_id bigint, p_limit integer, p_offset integer)
     returns table (
         tenant_id bigint, name text, slug text, status text, created_at timestamptz,
-        plan_code text, subscription_status text, members bigint, products bigint,
+        plan_code text, subscription_status text, trial_ends_on date, members bigint, products bigint,
         sales_this_month bigint, last_activity timestamptz, schema_bytes bigint
     )
     language plpgsql
@@ -339,7 +339,7 @@ begin
     end if;
     for t in
         select x.id, x.name, x.slug, x.status, x.created_at, x.schema_name, x.schema_version,
-               s.plan_code, s.status as sub_status
+               s.plan_code, s.status as sub_status, s.trial_ends_on as trial_end
           from app.tenants x left join app.subscriptions s on s.tenant_id = x.id
          where (p_tenant_id is null or x.id = p_tenant_id)
            and (v_search = '' or strpos(lower(x.name || ' ' || x.slug), v_search) > 0
@@ -349,6 +349,7 @@ begin
     loop
         tenant_id := t.id; name := t.name; slug := t.slug; status := t.status;
         created_at := t.created_at; plan_code := t.plan_code; subscription_status := t.sub_status;
+        trial_ends_on := t.trial_end;
         select count(*) into members from app.memberships m where m.tenant_id = t.id;
         select max(ss.created_at) into last_activity from app.sessions ss where ss.tenant_id = t.id;
         products := 0; sales_this_month := 0;

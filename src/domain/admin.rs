@@ -90,6 +90,7 @@ pub struct ShopUsage {
     pub created_at: DateTime<Utc>,
     pub plan_code: Option<String>,
     pub subscription_status: Option<String>,
+    pub trial_ends_on: Option<NaiveDate>,
     pub members: i64,
     pub products: i64,
     pub sales_this_month: i64,
@@ -97,9 +98,17 @@ pub struct ShopUsage {
     pub schema_bytes: i64,
 }
 
+impl ShopUsage {
+    /// A trial whose end date has passed: the operator decides what happens next.
+    pub fn trial_ended(&self, today: NaiveDate) -> bool {
+        self.subscription_status.as_deref() == Some("trialing")
+            && self.trial_ends_on.is_some_and(|d| d < today)
+    }
+}
+
 const USAGE: &str =
     "select tenant_id, name, slug, status, created_at, plan_code, subscription_status, members,
-        products, sales_this_month, last_activity, schema_bytes
+        products, sales_this_month, last_activity, schema_bytes, trial_ends_on
    from app_private.admin_shop_usage($1, $2, $3, $4)";
 
 fn usage_row(r: &tokio_postgres::Row) -> ShopUsage {
@@ -116,6 +125,7 @@ fn usage_row(r: &tokio_postgres::Row) -> ShopUsage {
         sales_this_month: r.get(9),
         last_activity: r.get(10),
         schema_bytes: r.get(11),
+        trial_ends_on: r.get(12),
     }
 }
 

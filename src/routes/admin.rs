@@ -76,6 +76,13 @@ impl AdminReq {
     pub fn page<'a>(&self, admin: Option<&'a AdminCtx>) -> v::AdminPage<'a> {
         v::AdminPage { locale: self.locale(), csrf: self.csrf_token(), admin, flash: self.req.flash }
     }
+
+    /// The login page's context: its token is bound to the anonymous cookie, even when a stale
+    /// admin cookie is still around.
+    fn login_page(&self) -> v::AdminPage<'static> {
+        let csrf = self.req.anon.as_ref().map(|a| csrf::token(&self.secret, "anon", a)).unwrap_or_default();
+        v::AdminPage { locale: self.locale(), csrf, admin: None, flash: self.req.flash }
+    }
 }
 
 fn admin_req(app: &App) -> impl Filter<Extract = (AdminReq,), Error = warp::Rejection> + Clone {
@@ -238,7 +245,7 @@ pub fn shown(r: &AdminReq, mut resp: Response) -> Response {
 /// GET /admin/login
 async fn login_form(_app: App, mut r: AdminReq) -> Result<Response, AppError> {
     let anon = r.req.ensure_anon();
-    let mut resp = html(v::login(&r.page(None), "", None));
+    let mut resp = html(v::login(&r.login_page(), "", None));
     if let Some(a) = anon {
         cookies::set(&mut resp, ANON_COOKIE, &a, None, r.req.secure_cookies());
     }
@@ -249,7 +256,7 @@ async fn login_form(_app: App, mut r: AdminReq) -> Result<Response, AppError> {
 async fn login(app: App, r: AdminReq, form: Form) -> Result<Response, AppError> {
     let l = r.locale();
     let failed = |message: String, status| {
-        with_status(html(v::login(&r.page(None), form.get("email"), Some(&message))), status)
+        with_status(html(v::login(&r.login_page(), form.get("email"), Some(&message))), status)
     };
     let (Ok(email), Ok(password)) =
         (Email::try_from(form.get("email")), Password::offered(form.get("password")))

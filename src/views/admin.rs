@@ -135,6 +135,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("sa.view_stock", "Low stock", "Stock bajo"),
     ("sa.view_sales", "Sales", "Ventas"),
     ("sa.sku", "SKU", "Código"),
+    ("sa.trial_ended", "trial ended", "prueba terminada"),
     ("sa.price", "Price", "Precio"),
     ("sa.total", "Total", "Total"),
 ];
@@ -282,6 +283,7 @@ fn method_label(l: Locale, m: &str) -> &'static str {
 
 pub fn shops(p: &AdminPage, q: &str, list: &[ShopUsage], page: i64, more: bool) -> Markup {
     let l = p.locale;
+    let today = Utc::now().date_naive();
     let link = |n: i64| format!("/admin/shops?q={}&page={n}", url_encode(q));
     layout(
         p,
@@ -308,7 +310,8 @@ pub fn shops(p: &AdminPage, q: &str, list: &[ShopUsage], page: i64, more: bool) 
                         td { a href={ "/admin/shops/" (s.id) } { (s.name) } br; span.hint { "#" (s.id) " · " (s.slug) } }
                         td { (status_tag(l, s.active)) }
                         td { (s.plan_code.as_deref().unwrap_or("—"))
-                             @if let Some(st) = &s.subscription_status { " · " (sub_status_label(l, st)) } }
+                             @if let Some(st) = &s.subscription_status { " · " (sub_status_label(l, st)) }
+                             @if s.trial_ended(today) { " " span.tag.state-expired { (t(l, "sa.trial_ended")) } } }
                         td.num { (s.members) } td.num { (s.products) } td.num { (s.sales_this_month) }
                         td { (s.last_activity.map(|a| when(a, l)).unwrap_or_else(|| t(l, "sa.never").to_string())) }
                         td.num { (size(s.schema_bytes)) }
@@ -391,6 +394,10 @@ pub fn shop(p: &AdminPage, d: &ShopDetail, forms: &ShopForms, today: NaiveDate) 
                     dt { (t(l, "sa.last_activity")) }
                     dd { (s.last_activity.map(|a| when(a, l)).unwrap_or_else(|| t(l, "sa.never").to_string())) }
                     dt { (t(l, "sa.db_size")) } dd { (size(s.schema_bytes)) }
+                    @if s.trial_ended(today) {
+                        dt { (t(l, "sa.trial_ends_on")) }
+                        dd.low { (s.trial_ends_on.map(|d| day(d, l)).unwrap_or_default()) " · " (t(l, "sa.trial_ended")) }
+                    }
                 }
                 div.actions {
                     @if s.active {
