@@ -172,3 +172,114 @@ create policy owner_by_handover_only on app.memberships as restrictive for updat
     using (true)
     with check (role <> 'owner');
 grant execute on function app_private.hand_over_shop(bigint) to {{owner}};
+-- The operator's super-admin panel (sql/app/V17__super_admin.sql). {{superadmin}} is the role of a
+-- request whose admin cookie resolved (app_private.resolve_admin_session) — never a shop role, and
+-- a shop session never reaches it; {{support}} is "view as": SELECT only, in a READ ONLY
+-- transaction, on the one shop the admin session opened (app_private.resolve_admin_view). Every
+-- rule below also requires app.admin_id, so switching to the role without a resolved admin
+-- session reads nothing.
+grant usage on schema app, app_private to {{superadmin}}, {{support}};
+grant usage on schema ext to {{support}};
+grant execute on function app_private.resolve_admin_session(bytea) to {{app}};
+grant execute on function app_private.resolve_admin_view(bytea, bigint) to {{app}};
+grant execute on function app_private.admin_begin_login(text, inet) to {{anon}};
+grant execute on function app_private.admin_finish_login(text, inet, bigint, boolean, bytea, bytea, interval, text) to {{anon}};
+grant execute on function app_private.end_admin_session(bytea) to {{superadmin}};
+grant execute on function app_private.admin_start_view(bytea, bigint) to {{superadmin}};
+grant execute on function app_private.admin_shop_usage(text, bigint, integer, integer) to {{superadmin}};
+grant execute on function app_private.admin_shop_members(bigint) to {{superadmin}};
+
+-- accounts, sessions, login failures: only through the functions above (names are readable for
+-- the audit page, hashes never)
+alter table app.super_admins enable row level security;
+alter table app.super_admins force row level security;
+drop policy if exists definer_all on app.super_admins;
+create policy definer_all on app.super_admins to {{schema_owner}} using (true) with check (true);
+drop policy if exists superadmin_read on app.super_admins;
+create policy superadmin_read on app.super_admins for select to {{superadmin}}
+    using ((select app.current_admin_id()) is not null);
+revoke all on app.super_admins from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}}, {{superadmin}}, {{support}};
+grant select (id, email, display_name, disabled_at, created_at) on app.super_admins to {{superadmin}};
+
+alter table app.admin_sessions enable row level security;
+alter table app.admin_sessions force row level security;
+drop policy if exists definer_all on app.admin_sessions;
+create policy definer_all on app.admin_sessions to {{schema_owner}} using (true) with check (true);
+revoke all on app.admin_sessions from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}}, {{superadmin}}, {{support}};
+
+alter table app.admin_login_failures enable row level security;
+alter table app.admin_login_failures force row level security;
+drop policy if exists definer_all on app.admin_login_failures;
+create policy definer_all on app.admin_login_failures to {{schema_owner}} using (true) with check (true);
+revoke all on app.admin_login_failures from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}}, {{superadmin}}, {{support}};
+
+-- the audit trail: read by super-admins; written only by definer functions and triggers; nobody
+-- updates, deletes or truncates it (no grant, and a trigger refuses it even for the owner)
+alter table app.admin_audit enable row level security;
+alter table app.admin_audit force row level security;
+drop policy if exists definer_all on app.admin_audit;
+drop policy if exists definer_insert on app.admin_audit;
+drop policy if exists definer_read on app.admin_audit;
+create policy definer_insert on app.admin_audit for insert to {{schema_owner}} with check (true);
+create policy definer_read on app.admin_audit for select to {{schema_owner}} using (true);
+drop policy if exists superadmin_read on app.admin_audit;
+create policy superadmin_read on app.admin_audit for select to {{superadmin}}
+    using ((select app.current_admin_id()) is not null);
+revoke all on app.admin_audit from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}}, {{superadmin}}, {{support}};
+grant select on app.admin_audit to {{superadmin}};
+
+-- shops: the panel reads them all and changes only their status (suspend / reactivate)
+drop policy if exists superadmin_read on app.tenants;
+create policy superadmin_read on app.tenants for select to {{superadmin}}
+    using ((select app.current_admin_id()) is not null);
+drop policy if exists superadmin_status on app.tenants;
+create policy superadmin_status on app.tenants for update to {{superadmin}}
+    using ((select app.current_admin_id()) is not null)
+    with check ((select app.current_admin_id()) is not null);
+revoke all on app.tenants from {{superadmin}}, {{support}};
+grant select (id, slug, name, status, schema_name, schema_version, locale, created_at) on app.tenants to {{superadmin}};
+grant update (status) on app.tenants to {{superadmin}};
+
+-- plans, subscriptions, manual payments
+drop policy if exists superadmin_all on app.plans;
+create policy superadmin_all on app.plans for all to {{superadmin}}
+    using ((select app.current_admin_id()) is not null)
+    with check ((select app.current_admin_id()) is not null);
+revoke all on app.plans from {{superadmin}}, {{support}};
+grant select, insert (code, name, max_members, max_products, max_monthly_sales, monthly_price),
+      update (name, max_members, max_products, max_monthly_sales, monthly_price, updated_at)
+    on app.plans to {{superadmin}};
+
+drop policy if exists superadmin_all on app.subscriptions;
+create policy superadmin_all on app.subscriptions for all to {{superadmin}}
+    using ((select app.current_admin_id()) is not null)
+    with check ((select app.current_admin_id()) is not null);
+revoke all on app.subscriptions from {{superadmin}}, {{support}};
+grant select, update (plan_code, status, trial_ends_on, renews_on, updated_at)
+    on app.subscriptions to {{superadmin}};
+
+drop policy if exists superadmin_read on app.subscription_payments;
+create policy superadmin_read on app.subscription_payments for select to {{superadmin}}
+    using ((select app.current_admin_id()) is not null);
+drop policy if exists superadmin_record on app.subscription_payments;
+create policy superadmin_record on app.subscription_payments for insert to {{superadmin}}
+    with check (recorded_by = (select app.current_admin_id()));
+revoke all on app.subscription_payments from {{superadmin}}, {{support}};
+grant select, insert (tenant_id, amount, paid_on, method, reference, recorded_by)
+    on app.subscription_payments to {{superadmin}};
+
+-- "view as": the shop in context, its members' names (sales and movements show who), read only
+drop policy if exists support_read on app.tenants;
+create policy support_read on app.tenants for select to {{support}}
+    using (id = (select app.current_tenant_id()) and (select app.current_admin_id()) is not null);
+grant select (id, slug, name, status, created_at) on app.tenants to {{support}};
+drop policy if exists support_read on app.users;
+create policy support_read on app.users for select to {{support}}
+    using ((select app.current_admin_id()) is not null
+           and exists (select 1 from app.memberships m
+                        where m.user_id = users.id and m.tenant_id = (select app.current_tenant_id())));
+grant select (id, email, display_name, locale, created_at) on app.users to {{support}};
+drop policy if exists support_read on app.memberships;
+create policy support_read on app.memberships for select to {{support}}
+    using (tenant_id = (select app.current_tenant_id()) and (select app.current_admin_id()) is not null);
+grant select on app.memberships to {{support}};

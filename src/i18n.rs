@@ -328,6 +328,7 @@ const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
     crate::views::purchases::TEXTS,
     crate::views::money::TEXTS,
     crate::domain::limits::TEXTS,
+    crate::views::admin::TEXTS,
 ];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {

@@ -299,7 +299,7 @@ async fn restore_as_new_and_clone_are_isolated_like_any_shop() {
     // the clone's policies carry its own id, not the original's
     let policy: String = admin
         .query_one(
-            "select qual from pg_policies where schemaname = $1 and tablename = 'products' limit 1",
+            "select qual from pg_policies where schemaname = $1 and tablename = 'products' and policyname = 'tenant_isolation'",
             &[&clone_schema],
         )
         .await

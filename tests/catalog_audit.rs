@@ -29,7 +29,7 @@ async fn strings(c: &Client, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Vec<S
 
 fn app_side_roles() -> Vec<String> {
     let r = roles();
-    vec![r.app, r.owner, r.admin, r.staff, r.anon]
+    vec![r.app, r.owner, r.admin, r.staff, r.anon, r.superadmin, r.support]
 }
 
 #[track_caller]
@@ -394,7 +394,14 @@ async fn the_login_role_and_the_shop_roles_hold_no_power_of_their_own() {
         &[&r.app],
     )
     .await;
-    let mut want = vec![r.admin.clone(), r.anon.clone(), r.owner.clone(), r.staff.clone()];
+    let mut want = vec![
+        r.admin.clone(),
+        r.anon.clone(),
+        r.owner.clone(),
+        r.staff.clone(),
+        r.superadmin.clone(),
+        r.support.clone(),
+    ];
     want.sort();
     assert_eq!(members, want);
 }
@@ -440,7 +447,8 @@ async fn the_login_role_itself_holds_only_the_session_paths() {
         &[&r.app],
     )
     .await;
-    assert_eq!(exec, vec!["migration_status".to_string(), "resolve_session".to_string()]);
+    // the session resolvers: shop sessions, and the operator's panel (admin session, "view as")
+    assert_eq!(exec, ["migration_status", "resolve_admin_session", "resolve_admin_view", "resolve_session"]);
     let tables = strings(
         &admin,
         &format!(

@@ -618,6 +618,40 @@ fn invariants() -> Vec<(&'static str, Probe, [Expect; 3])> {
             ),
             [Code("23514"), Code("23514"), Denied],
         ),
+        // the operator's panel (sql/app/V17): no shop role reaches its tables, even in its own shop
+        ("no shop role reads super-admin accounts", probe("app.super_admins", "SELECT", "select id from app.super_admins"), all_denied),
+        ("no shop role reads admin sessions", probe("app.admin_sessions", "SELECT", "select admin_id from app.admin_sessions"), all_denied),
+        (
+            "no shop role reads admin login failures",
+            probe("app.admin_login_failures", "SELECT", "select email from app.admin_login_failures"),
+            all_denied,
+        ),
+        ("no shop role reads the admin audit trail", probe("app.admin_audit", "SELECT", "select id from app.admin_audit"), all_denied),
+        (
+            "no shop role writes the admin audit trail",
+            probe("app.admin_audit", "INSERT", "insert into app.admin_audit (action, tenant_id) values ('forged', {t})"),
+            all_denied,
+        ),
+        ("no shop role reads plans", probe("app.plans", "SELECT", "select code from app.plans"), all_denied),
+        (
+            "no shop role changes its subscription",
+            probe("app.subscriptions", "UPDATE", "update app.subscriptions set plan_code = 'PRO' where tenant_id = {t}"),
+            all_denied,
+        ),
+        (
+            "no shop role records a subscription payment",
+            probe(
+                "app.subscription_payments",
+                "INSERT",
+                "insert into app.subscription_payments (tenant_id, amount, paid_on, method) values ({t}, 1, current_date, 'cash')",
+            ),
+            all_denied,
+        ),
+        (
+            "no shop role reactivates or suspends a shop",
+            probe("app.tenants", "UPDATE", "update app.tenants set status = 'suspended' where id = {t}"),
+            all_denied,
+        ),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! The `stock` command: serve, migrate, and operator tasks. Scriptable without prompts: passwords
 //! come from an environment variable or standard input, never from the command line.
 
+mod admin;
 mod backup;
 mod demo;
 mod demo_money;
@@ -61,6 +62,9 @@ enum Command {
     /// Backups of every shop (`stock tenant backup` does one).
     #[command(subcommand)]
     Backup(backup::BackupCommand),
+    /// The operator's super-admin accounts (the panel at /admin).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 /// Runs the command line; the exit code is non-zero on any failure, with the reason on stderr.
@@ -129,6 +133,7 @@ async fn dispatch(command: Command, config: Config) -> Result<(), String> {
         Command::Demo => demo::run(&config).await,
         Command::Policies(cmd) => policies::run(cmd, &config).await,
         Command::Backup(cmd) => backup::run(cmd, &config).await,
+        Command::Admin(cmd) => admin::run(cmd, &config).await,
     }
 }
 

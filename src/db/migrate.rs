@@ -42,6 +42,7 @@ pub const TENANT_POLICIES: &[(&str, &str)] = &[
     ("60_reports", include_str!("../../policies/tenant/60_reports.sql")),
     ("70_team", include_str!("../../policies/tenant/70_team.sql")),
     ("90_counters", include_str!("../../policies/tenant/90_counters.sql")),
+    ("80_support", include_str!("../../policies/tenant/80_support.sql")),
 ];
 
 pub fn latest_tenant_version() -> i32 {
@@ -94,7 +95,15 @@ pub async fn migrate(config: &Config) -> Result<MigrateReport, DbError> {
 }
 
 async fn ensure_roles(client: &Client, roles: &RoleNames, config: &Config) -> Result<(), DbError> {
-    let nologin = [&roles.schema_owner, &roles.owner, &roles.admin, &roles.staff, &roles.anon];
+    let nologin = [
+        &roles.schema_owner,
+        &roles.owner,
+        &roles.admin,
+        &roles.staff,
+        &roles.anon,
+        &roles.superadmin,
+        &roles.support,
+    ];
     for name in nologin.iter().map(|s| s.as_str()).chain([roles.app.as_str()]) {
         let attrs = if name == roles.app {
             "login nosuperuser nobypassrls noinherit nocreatedb nocreaterole"
@@ -124,7 +133,8 @@ async fn ensure_roles(client: &Client, roles: &RoleNames, config: &Config) -> Re
             .get(0);
         client.batch_execute(&stmt).await?;
     }
-    let member_roles = [&roles.owner, &roles.admin, &roles.staff, &roles.anon];
+    let member_roles =
+        [&roles.owner, &roles.admin, &roles.staff, &roles.anon, &roles.superadmin, &roles.support];
     let grants: Vec<String> = member_roles.iter().map(|r| quote_ident(r)).collect();
     client
         .batch_execute(&format!(

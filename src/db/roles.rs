@@ -14,6 +14,10 @@ pub struct RoleNames {
     pub staff: String,
     /// Signed-out requests (login, sign-up).
     pub anon: String,
+    /// The operator's super-admin panel (an admin session resolved); never a shop role.
+    pub superadmin: String,
+    /// "View as" a shop for support: SELECT only, in READ ONLY transactions.
+    pub support: String,
 }
 
 pub fn check_prefix(prefix: &str) -> Result<(), String> {
@@ -39,6 +43,8 @@ impl RoleNames {
             admin: format!("{prefix}_shop_admin"),
             staff: format!("{prefix}_shop_staff"),
             anon: format!("{prefix}_anon"),
+            superadmin: format!("{prefix}_superadmin"),
+            support: format!("{prefix}_support"),
         })
     }
 
@@ -51,7 +57,7 @@ impl RoleNames {
     }
 
     /// `(config key, role name)` pairs stored in app_private.config for policy rendering.
-    pub fn config_entries(&self) -> [(&'static str, &str); 6] {
+    pub fn config_entries(&self) -> [(&'static str, &str); 8] {
         [
             ("role_schema_owner", &self.schema_owner),
             ("role_app", &self.app),
@@ -59,6 +65,8 @@ impl RoleNames {
             ("role_admin", &self.admin),
             ("role_staff", &self.staff),
             ("role_anon", &self.anon),
+            ("role_superadmin", &self.superadmin),
+            ("role_support", &self.support),
         ]
     }
 }

@@ -139,3 +139,120 @@ impl Conn {
         Ok((row.get(0), row.get(1), row.get(2)))
     }
 }
+
+/// Who is asking in the operator's super-admin panel.
+#[derive(Clone, Debug)]
+pub struct AdminCtx {
+    pub admin_id: i64,
+    pub email: String,
+    pub display_name: String,
+    /// The shop this session opened with "view as", if any.
+    pub view_tenant_id: Option<i64>,
+}
+
+/// The shop a super-admin is viewing as support (read only).
+#[derive(Clone, Debug)]
+pub struct ViewAsCtx {
+    pub admin: AdminCtx,
+    pub tenant_id: i64,
+    pub name: String,
+    pub slug: String,
+    /// Checked by the database (`tenant_<id>`), never user text.
+    pub schema: String,
+    pub active: bool,
+    pub locale: String,
+}
+
+const RESOLVE_ADMIN_AND_SET: &str = "\
+select s.admin_id, s.email, s.display_name, s.view_tenant_id,
+       set_config('app.admin_id', s.admin_id::text, true),
+       set_config('app.user_id', '', true),
+       set_config('app.tenant_id', '', true),
+       set_config('app.client_ip', coalesce($2::text, ''), true),
+       set_config('search_path', 'app', true),
+       set_config('role', s.db_role, true)
+  from app_private.resolve_admin_session($1) s";
+
+const RESOLVE_VIEW_AND_SET: &str = "\
+select s.admin_id, s.email, s.display_name, s.tenant_id, s.tenant_name, s.tenant_slug, s.schema_name,
+       s.tenant_status, s.shop_locale,
+       set_config('app.admin_id', s.admin_id::text, true),
+       set_config('app.user_id', '', true),
+       set_config('app.tenant_id', s.tenant_id::text, true),
+       set_config('app.client_ip', coalesce($3::text, ''), true),
+       set_config('search_path', quote_ident(s.schema_name) || ', app', true),
+       set_config('role', s.db_role, true)
+  from app_private.resolve_admin_view($1, $2) s";
+
+impl Conn {
+    /// A super-admin request: one statement resolves the admin cookie and sets the admin id, the
+    /// client address and the super-admin role transaction-locally (no shop, no user). `None`
+    /// when the cookie names no live session of an enabled account.
+    pub async fn admin_tx(
+        &mut self,
+        token_hash: &[u8],
+        client_ip: Option<String>,
+        access: Access,
+    ) -> Result<Option<(Tx<'_>, AdminCtx)>, DbError> {
+        let unnamed = self.1;
+        let tx = self.begin(access).await?;
+        let row = if unnamed {
+            tx.query_typed_opt(RESOLVE_ADMIN_AND_SET, &[(&token_hash, Type::BYTEA), (&client_ip, Type::TEXT)])
+                .await?
+        } else {
+            let stmt = tx.prepare_cached(RESOLVE_ADMIN_AND_SET).await?;
+            tx.query_opt(&stmt, &[&token_hash, &client_ip]).await?
+        };
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let ctx = AdminCtx {
+            admin_id: row.get(0),
+            email: row.get(1),
+            display_name: row.get(2),
+            view_tenant_id: row.get(3),
+        };
+        Ok(Some((tx, ctx)))
+    }
+
+    /// "View as" a shop: always a READ ONLY transaction, the shop's tenant context, and the
+    /// SELECT-only support role. `None` unless this admin session opened exactly this shop.
+    pub async fn view_as_tx(
+        &mut self,
+        token_hash: &[u8],
+        tenant_id: i64,
+        client_ip: Option<String>,
+    ) -> Result<Option<(Tx<'_>, ViewAsCtx)>, DbError> {
+        let unnamed = self.1;
+        let tx = self.begin(Access::ReadOnly).await?;
+        let row = if unnamed {
+            tx.query_typed_opt(
+                RESOLVE_VIEW_AND_SET,
+                &[(&token_hash, Type::BYTEA), (&tenant_id, Type::INT8), (&client_ip, Type::TEXT)],
+            )
+            .await?
+        } else {
+            let stmt = tx.prepare_cached(RESOLVE_VIEW_AND_SET).await?;
+            tx.query_opt(&stmt, &[&token_hash, &tenant_id, &client_ip]).await?
+        };
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let admin_id: i64 = row.get(0);
+        let ctx = ViewAsCtx {
+            admin: AdminCtx {
+                admin_id,
+                email: row.get(1),
+                display_name: row.get(2),
+                view_tenant_id: Some(tenant_id),
+            },
+            tenant_id: row.get(3),
+            name: row.get(4),
+            slug: row.get(5),
+            schema: row.get(6),
+            active: row.get::<_, String>(7) == "active",
+            locale: row.get(8),
+        };
+        Ok(Some((tx, ctx)))
+    }
+}

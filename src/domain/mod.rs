@@ -1,5 +1,6 @@
 //! Domain types (parsed once at the edge) and the SQL that acts on them.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod balance;

@@ -1,6 +1,8 @@
 //! The route table. `page` and `form` wrap handlers so that every form POST is size-limited,
 //! parsed, and CSRF-checked before its handler runs, and every result goes through `respond`.
 
+mod admin;
+mod admin_view;
 mod assets;
 mod audit;
 mod auth;
@@ -71,6 +73,8 @@ pub fn all(app: App) -> BoxedFilter<(Response,)> {
         .or(purchases::routes(&app))
         .unify()
         .or(money::routes(&app))
+        .unify()
+        .or(admin::routes(&app))
         .unify()
         .boxed()
 }

@@ -1,6 +1,8 @@
 //! maud views. Each takes display-ready data and a `Page` (language, CSRF token, who is signed
 //! in); every page goes through `layout::page`.
 
+pub mod admin;
+pub mod admin_view;
 pub mod audit;
 pub mod auth;
 pub mod catalog;

@@ -16,6 +16,8 @@
 \set staff :prefix _shop_staff
 \set anon :prefix _anon
 \set app :prefix _app
+\set superadmin :prefix _superadmin
+\set support :prefix _support
 
 begin;
 set local client_min_messages = warning;
@@ -72,6 +74,27 @@ select policies_are(:'schema', t, p, format('policies of %s.%s', :'schema', t))
                ('sale_returns', array['tenant_isolation']),
                ('sale_return_lines', array['tenant_isolation']),
                ('shop_counters', array['tenant_isolation'])) as v (t, p);
+  from (values ('settings', array['tenant_isolation', 'support_admin_only']),
+               ('audit_log', array['tenant_isolation', 'support_admin_only']),
+               ('units', array['tenant_isolation', 'support_admin_only']),
+               ('categories', array['tenant_isolation', 'support_admin_only']),
+               ('products', array['tenant_isolation', 'support_admin_only']),
+               ('stock_movements', array['tenant_isolation', 'manual_kinds', 'support_admin_only']),
+               ('missing_products', array['tenant_isolation', 'support_admin_only']),
+               ('product_imports', array['tenant_isolation', 'support_admin_only']),
+               ('product_images', array['tenant_isolation', 'support_admin_only']),
+               ('customers', array['tenant_isolation', 'support_admin_only']),
+               ('customer_ledger', array['tenant_isolation', 'manual_kinds', 'support_admin_only']),
+               ('money_ledger', array['tenant_isolation', 'manual_kinds', 'support_admin_only']),
+               ('sales', array['tenant_isolation', 'recorded_by_self', 'support_admin_only']),
+               ('sale_lines', array['tenant_isolation', 'support_admin_only']),
+               ('sale_payments', array['tenant_isolation', 'support_admin_only']),
+               ('sale_drafts', array['tenant_isolation', 'own_draft', 'support_admin_only']),
+               ('sale_draft_lines', array['tenant_isolation', 'own_draft', 'support_admin_only']),
+               ('quotes', array['tenant_isolation', 'staff_cannot_convert', 'support_admin_only']),
+               ('quote_lines', array['tenant_isolation', 'support_admin_only']),
+               ('sale_returns', array['tenant_isolation', 'support_admin_only']),
+               ('sale_return_lines', array['tenant_isolation', 'support_admin_only'])) as v (t, p);
 
 -- the ledgers take only manual kinds from owner and admin; a sale is recorded by its own user
 select policy_cmd_is(:'schema', t, 'manual_kinds', 'insert', format('%s.manual_kinds applies to INSERT', t))
@@ -175,6 +198,26 @@ select has_trigger(:'schema', t, g, format('%s.%s has trigger %s', :'schema', t,
                ('stock_movements', 'stock_movements_quantity_whole'),
                ('products', 'products_whole_units'),
                ('units', 'units_whole_products')) as v (t, g);
+-- "view as" (policies/tenant/80_support.sql): support only reads, and only with an admin context;
+-- the super-admin role holds nothing on a shop's tables (cross-shop figures come from definer
+-- functions)
+select table_privs_are(:'schema', c.relname, :'support', array['SELECT'], format('support only reads %s', c.relname))
+  from pg_class c where c.relnamespace = :'schema'::regnamespace and c.relkind in ('r', 'p') order by c.relname;
+select table_privs_are(:'schema', c.relname, :'superadmin', '{}'::name[], format('superadmin holds nothing on %s', c.relname))
+  from pg_class c where c.relnamespace = :'schema'::regnamespace and c.relkind in ('r', 'p') order by c.relname;
+select is((select permissive || ' ' || cmd || ' ' || array_to_string(roles, ',') from pg_policies
+            where schemaname = :'schema' and tablename = c.relname and policyname = 'support_admin_only'),
+          'RESTRICTIVE SELECT ' || :'support', format('%s.support_admin_only is a restrictive SELECT for support', c.relname))
+  from pg_class c where c.relnamespace = :'schema'::regnamespace and c.relkind in ('r', 'p') order by c.relname;
+select schema_privs_are(:'schema', :'superadmin', '{}'::name[], 'superadmin has no USAGE on the shop schema');
+-- the audit trail: nobody but the schema owner's definer functions writes it; none may change it
+select table_privs_are('app', 'admin_audit', r, '{}'::name[], format('%s holds nothing on app.admin_audit', r))
+  from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app', :'support']::name[]) r;
+select table_privs_are('app', 'admin_audit', :'superadmin', array['SELECT'], 'superadmin only reads app.admin_audit');
+select trigger_is('app', 'admin_audit', 'admin_audit_append_only', 'app_private', 'refuse_change',
+                  'app.admin_audit refuses UPDATE and DELETE');
+select trigger_is('app', 'admin_audit', 'admin_audit_no_truncate', 'app_private', 'refuse_change',
+                  'app.admin_audit refuses TRUNCATE');
 
 select * from finish();
 rollback;
