@@ -436,8 +436,10 @@ def ledger_check(admin, schema):
                   from {schema}.products p where p.sku like 'BENCH-%') x""")[0]
     (money_bad,) = admin.rows(f"""
         select count(*) from {schema}.sales s
-         where s.total <> coalesce((select sum(amount) from {schema}.money_ledger m
-                                     where m.sale_id = s.id and m.kind = 'sale'), 0)""")[0]
+         where coalesce((select sum(amount) from {schema}.sale_payments p
+                          where p.sale_id = s.id and p.method <> 'account'), 0)
+            <> coalesce((select sum(amount) from {schema}.money_ledger m
+                          where m.sale_id = s.id and m.kind = 'sale'), 0)""")[0]
     ok = int(mismatched) == 0 and int(negative) == 0 and int(not_whole) == 0 and int(bench_bad) == 0 \
         and int(money_bad) == 0
     return {"products": int(products), "stock_mismatched": int(mismatched), "stock_negative": int(negative),
@@ -523,7 +525,7 @@ def render(r):
     L.append(f"After the run ({lc['sales']:,} sales, {lc['sale_lines']:,} lines): stock = sum of movements for "
              f"{lc['products'] - lc['stock_mismatched']:,} of {lc['products']:,} products, "
              f"{lc['stock_negative']} with negative stock, {lc['sales_not_whole']} sales not whole "
-             f"(lines = payments = total), {lc['money_not_booked']} sales whose cash is not in the money ledger; "
+             f"(lines = payments = total), {lc['money_not_booked']} sales whose cash, card and transfer payments differ from the money ledger; "
              f"for {lc['bench_products']:,} bench products units sold = units moved out and stock = opening − sold "
              f"({lc['bench_products_wrong']} wrong): "
              f"**{'no stock oversold, ledger consistent' if lc['ok'] else 'LEDGER CHECK FAILED'}**.")
