@@ -409,6 +409,14 @@ def run_pgbench(app_url, script_text, defines, clients, seconds, workdir):
 # ledger check
 
 
+def vacuum(admin, schema):
+    """Removes the dead rows the previous row left (cart lines deleted at every checkout, every
+    stock update a new product row version): autovacuum does this on a normal server, but the
+    cluster under test may run with it off, and then each row would be slowed by the ones
+    before it."""
+    admin.rows(f"vacuum {schema}.products, {schema}.sale_drafts, {schema}.sale_draft_lines")
+
+
 def ledger_check(admin, schema):
     (products, mismatched, negative) = admin.rows(f"""
         select count(*), count(*) filter (where p.stock <> coalesce(m.moved, 0)), count(*) filter (where p.stock < 0)
@@ -461,7 +469,8 @@ def render(r):
     L = []
     L.append(f"Run of {r['date']} (commit {m['commit']}; {m.get('build', '?')}): {m['nproc']} CPUs ({m['cpu']}), "
              f"{m['memory']} RAM, {m['postgres']} (shared_buffers {m['pg_settings'].get('shared_buffers', '?')}, "
-             f"fsync {m['pg_settings'].get('fsync', '?')}, synchronous_commit on); load average "
+             f"fsync {m['pg_settings'].get('fsync', '?')}, synchronous_commit on, autovacuum {m.get('autovacuum', '?')}; "
+             "the sale tables are vacuumed before every row); load average "
              f"{m['loadavg'][0]:.2f} before the run, {r['loadavg_end'][0]:.2f} after"
              + (" (**the machine was shared with other builds and tests: compare ratios of this run, not absolute "
                 "figures**)." if max(m['loadavg'][0], r['loadavg_end'][0]) > 0.5 * (m['nproc'] or 1) else "."))
@@ -578,6 +587,8 @@ def main():
               "scripts/bench/sales.py", file=sys.stderr)
     machine = sb.machine_info(admin)
     machine["build"] = args.build
+    (autovacuum,) = admin.rows("show autovacuum")[0]
+    machine["autovacuum"] = autovacuum
     if machine["loadavg"][0] > 0.5 * (machine["nproc"] or 1):
         print(f"warning: load average {machine['loadavg'][0]:.2f} on {machine['nproc']} CPUs: the numbers will be "
               "noisy", file=sys.stderr)
@@ -610,6 +621,7 @@ def main():
     for n in levels:
         lv = {"clients": n}
         for kind in ("catalog", "hot"):
+            vacuum(admin, args.schema)
             print(f"    HTTP, {n} client(s), {kind} products: whole sales in a loop for {args.seconds:g} s")
             samples, fails, wall = run_level(cashiers[:n], picks[kind], args.seconds, args.warmup)
             failures += fails
@@ -627,6 +639,7 @@ def main():
         groups = [cashiers[i * ppc:(i + 1) * ppc] for i in range(n)]
         print(f"    HTTP, {n} client(s) x {ppc} persons: carts built, then checkout alone, for {args.seconds:g} s "
               "of checkout")
+        vacuum(admin, args.schema)
         b = run_burst(groups, picks["catalog"], args.seconds)
         failures += b.pop("failures")
         print(f"      {b['sales']} checkouts = {b['checkouts_per_s']:.0f}/s (p50 {f1(b['checkout']['p50'])} ms); "
@@ -642,6 +655,7 @@ def main():
             n = lv["clients"]
             for kind in ("catalog", "hot"):
                 print(f"    SQL only (pgbench as the app role, {n} staff session(s), {kind}): {args.pg_seconds} s")
+                vacuum(admin, args.schema)
                 pg = run_pgbench(args.app_url, pgbench_script(kind == "hot"), defines, n, args.pg_seconds, wd)
                 lv[f"pgbench_{kind}"] = pg
                 print(f"      {pg['n']} sales, {pg['tps']:.0f}/s; p50 {f1(pg['latency']['p50'])} "
