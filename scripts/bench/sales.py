@@ -84,9 +84,8 @@ select d.id, d.idempotency_key, d.customer_id, c.name,
  order by l.id"""
 
 CLEAR_CART = """\
-with gone as (delete from sale_draft_lines where draft_id = $1)
-             update sale_drafts set customer_id = null, idempotency_key = gen_random_uuid(), updated_at = now()
-              where id = $1"""
+with gone as (delete from sale_drafts where id = $1 returning user_id)
+             insert into sale_drafts (user_id) select user_id from gone"""
 
 SQL_FRAGMENTS = {
     "src/domain/sales.rs": [RECORD_SALE, CURRENT_CART, CLEAR_CART,

@@ -262,12 +262,12 @@ pub async fn set_customer(tx: &Tx<'_>, cart_id: i64, customer_id: Option<i64>) -
 }
 
 pub async fn clear_cart(tx: &Tx<'_>, cart_id: i64) -> Result<(), AppError> {
-    // one statement: the lines go, the cart gets a new one-time key for the next sale
+    // a new draft (new id, new one-time key) instead of deleting the lines of the same one: a busy
+    // till would otherwise read its cart through every line it ever deleted until vacuum runs
     let stmt = tx
         .prepare_cached(
-            "with gone as (delete from sale_draft_lines where draft_id = $1)
-             update sale_drafts set customer_id = null, idempotency_key = gen_random_uuid(), updated_at = now()
-              where id = $1",
+            "with gone as (delete from sale_drafts where id = $1 returning user_id)
+             insert into sale_drafts (user_id) select user_id from gone",
         )
         .await?;
     tx.execute(&stmt, &[&cart_id]).await?;
