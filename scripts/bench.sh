@@ -5,9 +5,12 @@
 # Usage: scripts/bench.sh [SCENARIO...]      SCENARIO: search | sales | migrate | all (default: all)
 #   search  catalog search with STOCK_BENCH_PRODUCTS (100,000) products: HTTP latency per kind of
 #           term at concurrency 1 and 4, the same SQL through pgbench, EXPLAIN ANALYZE of misses.
-#   sales   five-line sales at the counter (5 scans, the page, checkout) with 1 and 4 staff
-#           clients, beside the SQL of record_sale through pgbench; then an oversell race and a
-#           check that stock = sum of movements, never negative, every sale whole.
+#   sales   five-line sales at the counter with 1, 4 and 8 staff clients: the checkout request alone
+#           (carts built first, measured apart) and whole sales in a loop (5 scans, the page,
+#           checkout), five distinct products at random from a catalog of
+#           STOCK_BENCH_SALES_CATALOG (5,000) and, as a second row, the same five hot products in
+#           every sale; beside the checkout's SQL through pgbench; then an oversell race and a
+#           check that stock = sum of movements, never negative, every sale whole and booked.
 #   migrate `stock migrate` with STOCK_BENCH_SHOPS (1000) shops: nothing to apply, then one new
 #           tenant migration in every shop, in a scratch database of its own (see
 #           scripts/bench/migrate.sh for how the migration is injected without shipping it).
@@ -36,9 +39,11 @@
 #   STOCK_BENCH_SQL_REQUESTS  pgbench transactions per kind (default 300)
 #   STOCK_BENCH_CONCURRENCY   clients of the second HTTP pass (default 4; 0 skips it)
 #   STOCK_BENCH_TARGET_MS     the p95 target (default 20)
-#   STOCK_BENCH_SALES_SECONDS     HTTP seconds per level of `sales` (default 30)
-#   STOCK_BENCH_SALES_PG_SECONDS  pgbench seconds per level of `sales` (default 20)
-#   STOCK_BENCH_SALES_LEVELS      client counts of `sales`, HTTP and pgbench (default 1,4)
+#   STOCK_BENCH_SALES_SECONDS     HTTP seconds per row of `sales` (default 20)
+#   STOCK_BENCH_SALES_PG_SECONDS  pgbench seconds per row of `sales` (default 15)
+#   STOCK_BENCH_SALES_LEVELS      client counts of `sales`, HTTP and pgbench (default 1,4,8)
+#   STOCK_BENCH_SALES_PERSONS     staff persons per client for the checkout-alone rows (default 4)
+#   STOCK_BENCH_SALES_CATALOG     catalog products the realistic sales draw from (default 5000)
 #   STOCK_BENCH_SHOPS         shops for `migrate` (default 1000; STOCK_BENCH_SHOP_BATCH 50 per
 #                             psql call, STOCK_BENCH_SHOP_WORKERS 2 connections)
 #   STOCK_BENCH_DASHBOARD_PRODUCTS / _SALES  shop size of `dashboard` (default 10000 / 50000)
@@ -67,9 +72,11 @@ REQUESTS=${STOCK_BENCH_REQUESTS:-300}
 SQL_REQUESTS=${STOCK_BENCH_SQL_REQUESTS:-300}
 CONCURRENCY=${STOCK_BENCH_CONCURRENCY:-4}
 TARGET_MS=${STOCK_BENCH_TARGET_MS:-20}
-SALES_SECONDS=${STOCK_BENCH_SALES_SECONDS:-30}
-SALES_PG_SECONDS=${STOCK_BENCH_SALES_PG_SECONDS:-20}
-SALES_LEVELS=${STOCK_BENCH_SALES_LEVELS:-1,4}
+SALES_SECONDS=${STOCK_BENCH_SALES_SECONDS:-20}
+SALES_PG_SECONDS=${STOCK_BENCH_SALES_PG_SECONDS:-15}
+SALES_LEVELS=${STOCK_BENCH_SALES_LEVELS:-1,4,8}
+SALES_PERSONS=${STOCK_BENCH_SALES_PERSONS:-4}
+SALES_CATALOG=${STOCK_BENCH_SALES_CATALOG:-5000}
 SALES_OPENING=1000000
 DOC=${STOCK_BENCH_DOC-$STOCK_ROOT/docs/BENCHMARKS.md}
 export STOCK_ROLE_PREFIX=${STOCK_BENCH_ROLE_PREFIX:-stockbench}
@@ -301,22 +308,23 @@ scenario_search() {
 # ---------------------------------------------------------------------------------------------
 # scenario: sales
 
-# Sets SALES_EMAILS: one staff login per client of the largest level.
+# Sets SALES_EMAILS: SALES_PERSONS staff logins per client of the largest level.
 bench_sales_seed() {
     stock_psql -d "$BENCH_ADMIN_URL" -v schema="$DEMO_SCHEMA" -v tenant_id="$DEMO_TENANT_ID" \
-        -v stock="$SALES_OPENING" -v scarce=10 -f "$BENCH_DIR/seed_sales.sql" >/dev/null
+        -v stock="$SALES_OPENING" -v scarce=10 -v catalog="$SALES_CATALOG" -f "$BENCH_DIR/seed_sales.sql" >/dev/null
     local n=0 i emails=() levels=()
     IFS=, read -ra levels <<<"$SALES_LEVELS"
     for i in "${levels[@]}"; do
         if ((i > n)); then n=$i; fi
     done
+    n=$((n * SALES_PERSONS))
     for ((i = 1; i <= n; i++)); do
         STOCK_USER_PASSWORD=$STOCK_DEMO_PASSWORD "$BIN" user add --shop demo --email "staff$i@demo.test" \
             --name "Staff$i" --role staff >/dev/null
         emails+=("staff$i@demo.test")
     done
     SALES_EMAILS=$(IFS=,; printf '%s' "${emails[*]}")
-    stock_info "seeded: 5 products with $SALES_OPENING units each, BENCH-SCARCE with 10; staff logins ${SALES_EMAILS}"
+    stock_info "seeded: $SALES_CATALOG catalog products and 5 hot ones with $SALES_OPENING units each, BENCH-SCARCE with 10; $n staff logins"
 }
 
 bench_sales_run() {
@@ -333,7 +341,7 @@ bench_sales_run() {
         --levels "$SALES_LEVELS" \
         --seconds "$SALES_SECONDS" \
         --pg-seconds "$SALES_PG_SECONDS" \
-        --opening "$SALES_OPENING" \
+        --persons-per-client "$SALES_PERSONS" \
         --out-dir "$OUT_DIR" \
         --doc "$DOC" \
         --build "$(bench_build_note)"

@@ -2,11 +2,19 @@
 -- level security) with psql variables:
 --   schema    the shop's schema, e.g. tenant_1
 --   tenant_id the shop's id (the stock movement trigger and the policies read app.tenant_id)
---   stock     opening stock of each of the five products sold (enough for the whole run)
+--   stock     opening stock of every product sold (enough for the whole run)
 --   scarce    opening stock of the product of the oversell check
--- Adds five stock-tracked products BENCH-SALE-1..5 (barcodes 7799000000011..51, unit "u", prices
--- 1,250.00 / 380.50 / 99.90 / 2,100.00 / 45.75) and BENCH-SCARCE (barcode 7799000000099, 10.00),
--- with opening stock posted through the stock ledger. Idempotent: an existing product is left alone.
+--   catalog   how many catalog products the realistic sales draw from (e.g. 5000)
+-- Adds:
+--   * a catalog of :catalog stock-tracked products BENCH-CAT-000001.. (barcodes 7797000000001..,
+--     unit "u", prices 100.00 + (n mod 97) x 10.50, cost 60 %): the realistic sale takes five
+--     distinct products of it at random;
+--   * five "hot" products BENCH-SALE-1..5 (barcodes 7799000000011..51, prices 1,250.00 / 380.50 /
+--     99.90 / 2,100.00 / 45.75) that every sale of the hot-product row sells, so that all sales
+--     queue on the same five row locks;
+--   * BENCH-SCARCE (barcode 7799000000099, 10.00) for the oversell race.
+-- Opening stock is posted through the stock ledger (one movement per product). Deterministic and
+-- idempotent: an existing product is left alone.
 
 \set ON_ERROR_STOP 1
 set search_path = :"schema", app, pg_catalog;
@@ -25,10 +33,18 @@ select v.sku, v.barcode, v.name, (select id from units where code = 'u'), v.pric
  where not exists (select 1 from products p where p.sku = v.sku)
  order by v.sku;
 
+insert into products (sku, barcode, name, unit_id, price, cost, track_stock, active)
+select 'BENCH-CAT-' || lpad(n::text, 6, '0'), (7797000000000 + n)::text, 'Artículo de catálogo ' || n,
+       (select id from units where code = 'u'), 100.00 + (n % 97) * 10.50, round((100.00 + (n % 97) * 10.50) * 0.6, 2),
+       true, true
+  from generate_series(1, :catalog) n
+ where not exists (select 1 from products p where p.sku = 'BENCH-CAT-' || lpad(n::text, 6, '0'))
+ order by n;
+
 insert into stock_movements (product_id, kind, quantity, reason)
 select p.id, 'opening', case when p.sku = 'BENCH-SCARCE' then :scarce else :stock end, 'Stock inicial (banco de carga)'
   from products p
- where p.sku like 'BENCH-S%'
+ where (p.sku like 'BENCH-S%' or p.sku like 'BENCH-CAT-%')
    and not exists (select 1 from stock_movements m where m.product_id = p.id)
  order by p.id;
 

@@ -78,52 +78,56 @@ impl Cart {
 
 /// The person's cart, created empty when they have none (write transactions).
 pub async fn cart(tx: &Tx<'_>, user_id: i64) -> Result<Cart, AppError> {
-    tx.execute("insert into sale_drafts (user_id) values ($1) on conflict (user_id) do nothing", &[&user_id])
+    if let Some(cart) = current_cart(tx, user_id).await? {
+        return Ok(cart);
+    }
+    let stmt = tx
+        .prepare_cached("insert into sale_drafts (user_id) values ($1) on conflict (user_id) do nothing")
         .await?;
+    tx.execute(&stmt, &[&user_id]).await?;
     current_cart(tx, user_id).await?.ok_or_else(|| AppError::Internal("cart vanished".into()))
 }
 
+/// The draft and its lines in one statement (one row per line; one row with no line columns for
+/// an empty cart).
+const CURRENT_CART: &str = "\
+select d.id, d.idempotency_key, d.customer_id, c.name,
+       l.id, l.product_id, p.sku, p.name, u.code, u.divisible, l.quantity, l.unit_price, l.discount,
+       p.stock, p.track_stock
+  from sale_drafts d
+  left join customers c on c.id = d.customer_id
+  left join (sale_draft_lines l join products p on p.id = l.product_id join units u on u.id = p.unit_id)
+    on l.draft_id = d.id
+ where d.user_id = $1
+ order by l.id";
+
 /// The person's cart if they have one (read-only).
 pub async fn current_cart(tx: &Tx<'_>, user_id: i64) -> Result<Option<Cart>, AppError> {
-    let Some(d) = tx
-        .query_opt(
-            "select d.id, d.idempotency_key, d.customer_id, c.name
-               from sale_drafts d left join customers c on c.id = d.customer_id where d.user_id = $1",
-            &[&user_id],
-        )
-        .await?
-    else {
+    let stmt = tx.prepare_cached(CURRENT_CART).await?;
+    let rows = tx.query(&stmt, &[&user_id]).await?;
+    let Some(d) = rows.first() else {
         return Ok(None);
     };
-    let id: i64 = d.get(0);
-    let rows = tx
-        .query(
-            "select l.id, l.product_id, p.sku, p.name, u.code, u.divisible, l.quantity, l.unit_price, l.discount,
-                    p.stock, p.track_stock
-               from sale_draft_lines l join products p on p.id = l.product_id join units u on u.id = p.unit_id
-              where l.draft_id = $1 order by l.id",
-            &[&id],
-        )
-        .await?;
     Ok(Some(Cart {
-        id,
+        id: d.get(0),
         idempotency_key: d.get(1),
         customer_id: d.get(2),
         customer_name: d.get(3),
         lines: rows
             .iter()
+            .filter(|r| r.get::<_, Option<i64>>(4).is_some())
             .map(|r| CartLine {
-                id: r.get(0),
-                product_id: r.get(1),
-                sku: r.get(2),
-                name: r.get(3),
-                unit: r.get(4),
-                divisible: r.get(5),
-                quantity: r.get(6),
-                unit_price: r.get(7),
-                discount: r.get(8),
-                stock: r.get(9),
-                track_stock: r.get(10),
+                id: r.get(4),
+                product_id: r.get(5),
+                sku: r.get(6),
+                name: r.get(7),
+                unit: r.get(8),
+                divisible: r.get(9),
+                quantity: r.get(10),
+                unit_price: r.get(11),
+                discount: r.get(12),
+                stock: r.get(13),
+                track_stock: r.get(14),
             })
             .collect(),
     }))
@@ -180,13 +184,10 @@ pub async fn counter_search(tx: &Tx<'_>, q: &str, limit: i64) -> Result<Vec<Foun
 
 /// The product whose barcode or SKU is exactly `code`, if any (a scanner's Enter adds it at once).
 pub async fn exact_code(tx: &Tx<'_>, code: &str) -> Result<Option<i64>, AppError> {
-    Ok(tx
-        .query_opt(
-            "select id from products where active and (barcode = $1 or sku = $1) limit 1",
-            &[&code.trim()],
-        )
-        .await?
-        .map(|r| r.get(0)))
+    let stmt = tx
+        .prepare_cached("select id from products where active and (barcode = $1 or sku = $1) limit 1")
+        .await?;
+    Ok(tx.query_opt(&stmt, &[&code.trim()]).await?.map(|r| r.get(0)))
 }
 
 /// Adds a product to the cart at its current price; adding it again adds one more.
@@ -196,29 +197,29 @@ pub async fn add_to_cart(
     product_id: i64,
     quantity: Decimal,
 ) -> Result<bool, AppError> {
-    let updated = tx
-        .execute(
+    // the scanner's hot path: cached statements, one round trip each
+    let more = tx
+        .prepare_cached(
             "update sale_draft_lines set quantity = quantity + $3 where draft_id = $1 and product_id = $2",
-            &[&cart_id, &product_id, &quantity],
         )
         .await?;
-    if updated > 0 {
+    if tx.execute(&more, &[&cart_id, &product_id, &quantity]).await? > 0 {
         return Ok(true);
     }
-    let n = tx
-        .execute(
-            "insert into sale_draft_lines (draft_id, product_id, quantity, unit_price)
-             select $1, p.id, $3, p.price from products p where p.id = $2 and p.active",
-            &[&cart_id, &product_id, &quantity],
+    let add = tx
+        .prepare_cached(
+            "with line as (
+                 insert into sale_draft_lines (draft_id, product_id, quantity, unit_price)
+                 select $1, p.id, $3, p.price from products p where p.id = $2 and p.active
+                 returning 1
+             ), touched as (
+                 update sale_drafts set updated_at = now() where id = $1
+             )
+             select count(*) from line",
         )
         .await?;
-    touch(tx, cart_id).await?;
+    let n: i64 = tx.query_one(&add, &[&cart_id, &product_id, &quantity]).await?.get(0);
     Ok(n == 1)
-}
-
-async fn touch(tx: &Tx<'_>, cart_id: i64) -> Result<(), AppError> {
-    tx.execute("update sale_drafts set updated_at = now() where id = $1", &[&cart_id]).await?;
-    Ok(())
 }
 
 pub async fn update_line(
@@ -261,12 +262,15 @@ pub async fn set_customer(tx: &Tx<'_>, cart_id: i64, customer_id: Option<i64>) -
 }
 
 pub async fn clear_cart(tx: &Tx<'_>, cart_id: i64) -> Result<(), AppError> {
-    tx.execute("delete from sale_draft_lines where draft_id = $1", &[&cart_id]).await?;
-    tx.execute(
-        "update sale_drafts set customer_id = null, idempotency_key = gen_random_uuid(), updated_at = now() where id = $1",
-        &[&cart_id],
-    )
-    .await?;
+    // a new draft (new id, new one-time key) instead of deleting the lines of the same one: a busy
+    // till would otherwise read its cart through every line it ever deleted until vacuum runs
+    let stmt = tx
+        .prepare_cached(
+            "with gone as (delete from sale_drafts where id = $1 returning user_id)
+             insert into sale_drafts (user_id) select user_id from gone",
+        )
+        .await?;
+    tx.execute(&stmt, &[&cart_id]).await?;
     Ok(())
 }
 
@@ -366,29 +370,156 @@ pub fn settle(total: Decimal, payments: &[(Method, Decimal)]) -> Result<Settleme
     Ok(Settlement { applied, tendered, change })
 }
 
+/// One statement records the whole sale (issue 8): the customer check, the sale, its lines in
+/// ascending product id (the stock triggers lock product rows in that order, so two sales cannot
+/// deadlock) and its payments. Data-modifying CTEs always run to completion; the line and payment
+/// inserts read the new sale's id from `s`, so nothing is inserted when the sale is not (unknown
+/// or inactive customer, final consumer on account, or the key already used).
+const RECORD_SALE: &str = "\
+with c as (
+    select id, is_final_consumer from customers
+     where active and id = coalesce($2::bigint, (select f.id from customers f where f.is_final_consumer))
+), s as (
+    insert into sales (idempotency_key, customer_id, user_id, total, tendered, change, quote_id)
+    select $1::uuid, c.id, $3::bigint, $4::numeric, $5::numeric, $6::numeric, $7::bigint from c
+     where not (c.is_final_consumer and 'account' = any($15::text[]))
+    on conflict (idempotency_key) do nothing
+    returning id
+), l as (
+    insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
+    select s.id, x.position, x.product_id, x.description, x.quantity, x.unit_price, x.discount, x.total
+      from s cross join unnest($8::int[], $9::bigint[], $10::text[], $11::numeric[], $12::numeric[],
+                               $13::numeric[], $14::numeric[])
+           as x(position, product_id, description, quantity, unit_price, discount, total)
+     order by x.product_id, x.position
+), p as (
+    insert into sale_payments (sale_id, method, amount)
+    select s.id, y.method, y.amount from s cross join unnest($15::text[], $16::numeric[]) as y(method, amount)
+)
+select (select id from s), (select is_final_consumer from c)";
+
+const SALE_BY_KEY: &str = "select id, change from sales where idempotency_key = $1";
+
+/// The sale already recorded under this key, if any.
+async fn sale_by_key(tx: &Tx<'_>, key: &Uuid) -> Result<Option<Recorded>, AppError> {
+    let stmt = tx.prepare_cached(SALE_BY_KEY).await?;
+    Ok(tx.query_opt(&stmt, &[key]).await?.map(|r| Recorded {
+        sale_id: r.get(0),
+        replayed: true,
+        change: r.get(1),
+    }))
+}
+
 /// Records a sale in the caller's transaction: sale, lines (stock moves by trigger, products locked
 /// in id order so concurrent sales cannot deadlock), payments (money ledger or customer account by
-/// trigger). A repeated idempotency key returns the sale recorded the first time. On a refusal the
-/// caller must roll back.
+/// trigger), in one statement. A repeated idempotency key returns the sale recorded the first
+/// time. On a refusal the caller must roll back.
 pub async fn record_sale(
     tx: &Tx<'_>,
     user_id: i64,
     input: &SaleInput,
 ) -> Result<Result<Recorded, SaleRefusal>, AppError> {
-    if let Some(existing) = tx
-        .query_opt("select id, change from sales where idempotency_key = $1", &[&input.idempotency_key])
-        .await?
-    {
-        return Ok(Ok(Recorded { sale_id: existing.get(0), replayed: true, change: existing.get(1) }));
+    let checked = check_sale(input);
+    let (total, Settlement { applied, tendered, change }) = match checked {
+        Ok(x) => x,
+        Err(refused) => {
+            // a retry of a recorded sale is answered with that sale, whatever it sends now
+            return Ok(match sale_by_key(tx, &input.idempotency_key).await? {
+                Some(done) => Ok(done),
+                None => Err(refused),
+            });
+        }
+    };
+    let positions: Vec<i32> = (1..=input.lines.len() as i32).collect();
+    let products: Vec<i64> = input.lines.iter().map(|l| l.product_id).collect();
+    let descriptions: Vec<&str> = input.lines.iter().map(|l| l.description.as_str()).collect();
+    let quantities: Vec<Decimal> = input.lines.iter().map(|l| l.quantity).collect();
+    let prices: Vec<Decimal> = input.lines.iter().map(|l| l.unit_price).collect();
+    let discounts: Vec<Decimal> = input.lines.iter().map(|l| l.discount).collect();
+    let totals: Vec<Decimal> =
+        input.lines.iter().map(|l| line_total(l.quantity, l.unit_price, l.discount)).collect();
+    let methods: Vec<&str> = applied.iter().map(|(m, _)| m.code()).collect();
+    let amounts: Vec<Decimal> = applied.iter().map(|(_, a)| *a).collect();
+    let stmt = tx.prepare_cached(RECORD_SALE).await?;
+    // a concurrent request with the same key waits in the insert for the first to commit, then
+    // inserts nothing
+    let r = tx
+        .query_one(
+            &stmt,
+            &[
+                &input.idempotency_key,
+                &input.customer_id,
+                &user_id,
+                &total,
+                &tendered,
+                &change,
+                &input.quote_id,
+                &positions,
+                &products,
+                &descriptions,
+                &quantities,
+                &prices,
+                &discounts,
+                &totals,
+                &methods,
+                &amounts,
+            ],
+        )
+        .await;
+    let row = match r {
+        Ok(row) => row,
+        Err(e) => return refusal_from_error(e, input).map(Err),
+    };
+    if let Some(sale_id) = row.get::<_, Option<i64>>(0) {
+        return Ok(Ok(Recorded { sale_id, replayed: false, change }));
     }
+    if let Some(done) = sale_by_key(tx, &input.idempotency_key).await? {
+        return Ok(Ok(done));
+    }
+    Ok(Err(match row.get::<_, Option<bool>>(1) {
+        None => SaleRefusal::UnknownCustomer,
+        Some(true) => SaleRefusal::AccountNeedsCustomer,
+        Some(false) => return Err(AppError::Internal("sale neither recorded nor refused".into())),
+    }))
+}
+
+/// What the database can refuse about a sale's lines, as a refusal; anything else is an error.
+fn refusal_from_error(e: tokio_postgres::Error, input: &SaleInput) -> Result<SaleRefusal, AppError> {
+    match violated_constraint(&e) {
+        Some("stock_not_negative") => {
+            let db = e.as_db_error();
+            let available = db.and_then(|d| d.detail()).and_then(|d| d.parse().ok()).unwrap_or_default();
+            let product_id = db.and_then(|d| stock_error_product(d.message()));
+            let line = input.lines.iter().find(|l| Some(l.product_id) == product_id);
+            Ok(SaleRefusal::NotEnoughStock {
+                product_id: product_id.unwrap_or_default(),
+                description: line.map(|l| l.description.clone()).unwrap_or_default(),
+                available,
+            })
+        }
+        Some("sale_lines_product_id_fkey") | Some("stock_movements_product_id_fkey") => {
+            Ok(SaleRefusal::UnknownProduct)
+        }
+        _ => Err(e.into()),
+    }
+}
+
+/// The product named by the stock trigger's refusal, "stock of product <id> would go below zero
+/// (available …)" (app_private.apply_stock_movement).
+fn stock_error_product(message: &str) -> Option<i64> {
+    message.strip_prefix("stock of product ")?.split(' ').next()?.parse().ok()
+}
+
+/// The checks made before the database is asked: lines, discounts, payments against the total.
+fn check_sale(input: &SaleInput) -> Result<(Decimal, Settlement), SaleRefusal> {
     if input.lines.is_empty() {
-        return Ok(Err(SaleRefusal::Empty));
+        return Err(SaleRefusal::Empty);
     }
     let mut total = Decimal::ZERO;
     for (i, l) in input.lines.iter().enumerate() {
         let t = line_total(l.quantity, l.unit_price, l.discount);
         if t < Decimal::ZERO {
-            return Ok(Err(SaleRefusal::DiscountTooLarge { position: i + 1 }));
+            return Err(SaleRefusal::DiscountTooLarge { position: i + 1 });
         }
         total += t;
     }
@@ -481,6 +612,7 @@ pub async fn record_sale(
         tx.execute(&pay, &[&sale_id, &m.code(), a]).await?;
     }
     Ok(Ok(Recorded { sale_id, replayed: false, change }))
+    Ok((total, settle(total, &input.payments)?))
 }
 
 #[derive(Clone, Debug)]
