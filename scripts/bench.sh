@@ -29,8 +29,11 @@
 #   memory  server RSS and the PostgreSQL backends' memory (Pss) under random access, with and
 #           without a pooled connection lifetime (STOCK_POOL_MAX_LIFETIME_SECONDS)
 #   signup  POST /signup over HTTP (real form, CSRF) with the shops present: median and p95
-#   STOCK_BENCH_SCALE_SECONDS (20) seconds per wrk/pgbench run; STOCK_BENCH_SCALE_CONNECTIONS (8);
-#   STOCK_BENCH_SIGNUPS (40) sign-ups; STOCK_BENCH_SCALE_FRESH=1 rebuilds the shops.
+#   Knobs: STOCK_BENCH_SCALE_SECONDS (20) per wrk run, STOCK_BENCH_RANDOM_PG_SECONDS (40) and
+#   STOCK_BENCH_SCALE_PG_SECONDS (15) per pgbench run of random and rls, STOCK_BENCH_MEMORY_SECONDS
+#   (60), STOCK_BENCH_SCALE_CONNECTIONS (8), STOCK_BENCH_SIGNUPS (40), STOCK_BENCH_SCALE_FRESH=1
+#   rebuilds the shops (more in scripts/bench/shops.sh and scale.sh). About 7 minutes for shops
+#   (once), 6 for random, 2 for rls, 4 for memory, 1–2 for signup.
 #
 # Every run starts from a fresh database (dropped and recreated), builds the release binary, runs
 # `stock migrate` and `stock demo`, then each scenario seeds what it needs, starts `stock serve`
