@@ -232,7 +232,8 @@ class Sampler(threading.Thread):
     def run(self):
         while not self.stop_flag.is_set():
             pids = [int(r[0]) for r in self.admin.rows(
-                "select pid from pg_stat_activity where application_name = 'stock' and backend_type = 'client backend'")]
+                "select pid from pg_stat_activity where application_name = 'stock' and backend_type = 'client backend' "
+                "and datname = current_database()")]
             self.pids_seen.update(pids)
             pss = priv = 0
             for p in pids:
