@@ -20,6 +20,24 @@
 #   backup  `stock tenant backup` of one shop with 0 and with 1,000 other shops, beside
 #           `pg_dump -n` of its schema (scripts/bench/backup.sh; STOCK_BENCH_BACKUP_* knobs there).
 #
+# Scale scenarios (not part of `all`; `scale` runs the five), in a kept database of their own,
+# <bench database>_scale, with `--shops N` (default STOCK_BENCH_SCALE_SHOPS, 1000) shops:
+#   shops   creates the shops through app_private.sign_up, a few large and many small, one
+#           transaction each; skipped when present (scripts/bench/shops.sh)
+#   random  GET /dashboard and GET /products under wrk, a random shop's session per request, against
+#           the same page on one shop; pgbench with the request's transaction on random shops vs
+#           one shop, and with connections bound to a share of the shops (scripts/bench/scale.py)
+#   rls     the dashboard transaction through pgbench as the app's role (RLS) vs a bench-only
+#           BYPASSRLS role on the same schema, created and dropped by the run
+#   memory  server RSS and the PostgreSQL backends' memory (Pss) under random access, with and
+#           without a pooled connection lifetime (STOCK_POOL_MAX_LIFETIME_SECONDS)
+#   signup  POST /signup over HTTP (real form, CSRF) with the shops present: median and p95
+#   Knobs: STOCK_BENCH_SCALE_SECONDS (20) per wrk run, STOCK_BENCH_RANDOM_PG_SECONDS (40) and
+#   STOCK_BENCH_SCALE_PG_SECONDS (15) per pgbench run of random and rls, STOCK_BENCH_MEMORY_SECONDS
+#   (60), STOCK_BENCH_SCALE_CONNECTIONS (8), STOCK_BENCH_SIGNUPS (40), STOCK_BENCH_SCALE_FRESH=1
+#   rebuilds the shops (more in scripts/bench/shops.sh and scale.sh). About 7 minutes for shops
+#   (once), 6 for random, 2 for rls, 4 for memory, 1–2 for signup.
+#
 # Every run starts from a fresh database (dropped and recreated), builds the release binary, runs
 # `stock migrate` and `stock demo`, then each scenario seeds what it needs, starts `stock serve`
 # on 127.0.0.1, measures, and stops the server. The whole run stays under ~10 minutes once the
@@ -63,6 +81,7 @@ cd "$STOCK_ROOT"
 stock_install_step_trap
 
 ALL_SCENARIOS=(search sales dashboard backup migrate)
+SCALE_SCENARIOS=(shops random rls memory signup)
 
 BENCH_DIR="$STOCK_ROOT/scripts/bench"
 OUT_DIR="$STOCK_ROOT/target/bench"
@@ -93,21 +112,35 @@ usage() {
 # arguments
 
 scenarios=()
+want_shops=""
 for arg in "$@"; do
+    if [[ $want_shops == next ]]; then
+        [[ $arg =~ ^[1-9][0-9]{0,3}$ ]] || stock_die "--shops takes a number of shops from 1 to 9999"
+        want_shops=$arg
+        continue
+    fi
     case $arg in
     -h | --help)
         usage
         exit 0
         ;;
+    --shops) want_shops=next ;;
+    --shops=*)
+        want_shops=${arg#--shops=}
+        [[ $want_shops =~ ^[1-9][0-9]{0,3}$ ]] || stock_die "--shops takes a number of shops from 1 to 9999"
+        ;;
     all) scenarios+=("${ALL_SCENARIOS[@]}") ;;
+    scale) scenarios+=("${SCALE_SCENARIOS[@]}") ;;
     *)
         found=0
-        for s in "${ALL_SCENARIOS[@]}"; do [[ $s == "$arg" ]] && found=1; done
-        [[ $found == 1 ]] || stock_die "unknown scenario '$arg' (known: ${ALL_SCENARIOS[*]} all)"
+        for s in "${ALL_SCENARIOS[@]}" "${SCALE_SCENARIOS[@]}"; do [[ $s == "$arg" ]] && found=1; done
+        [[ $found == 1 ]] || stock_die "unknown scenario '$arg' (known: ${ALL_SCENARIOS[*]} all ${SCALE_SCENARIOS[*]} scale)"
         scenarios+=("$arg")
         ;;
     esac
 done
+[[ $want_shops != next ]] || stock_die "--shops needs a number"
+[[ -z $want_shops ]] || export STOCK_BENCH_SCALE_SHOPS=$want_shops
 [[ ${#scenarios[@]} -gt 0 ]] || scenarios=("${ALL_SCENARIOS[@]}")
 
 # ---------------------------------------------------------------------------------------------
@@ -409,13 +442,26 @@ scenario_backup() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# scale scenarios: shops, random, rls, memory, signup
+
+# shellcheck source=scripts/bench/shops.sh
+source "$BENCH_DIR/shops.sh"
+# shellcheck source=scripts/bench/scale.sh
+source "$BENCH_DIR/scale.sh"
+
+# ---------------------------------------------------------------------------------------------
 
 started=$SECONDS
 stock_step "tools" bench_require_tools
 stock_step "PostgreSQL" bench_postgres
 stock_step "cargo build --release" bench_build
 needs_demo=0
-for s in "${scenarios[@]}"; do [[ $s == migrate ]] || needs_demo=1; done
+for s in "${scenarios[@]}"; do
+    case $s in
+    migrate | shops | random | rls | memory | signup) ;;
+    *) needs_demo=1 ;;
+    esac
+done
 if [[ $needs_demo == 1 ]]; then
     stock_step "fresh bench database" bench_fresh_database
     bench_demo_shop

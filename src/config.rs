@@ -71,6 +71,16 @@ pub struct Config {
     /// The address people use to reach the service, for links in e-mails (`STOCK_PUBLIC_URL`);
     /// `http://<listen>` when unset.
     pub public_url: Option<String>,
+    /// How long a pooled database connection lives before it is closed and replaced
+    /// (`STOCK_POOL_MAX_LIFETIME_SECONDS`, default 600; 0 = forever): bounds the catalog caches a
+    /// backend accumulates across shop schemas.
+    pub pool_max_lifetime: Option<Duration>,
+    /// How many requests a pooled connection serves before it is replaced (`STOCK_POOL_MAX_USES`,
+    /// default 0 = no limit).
+    pub pool_max_uses: Option<usize>,
+    /// Prepared statements a pooled connection keeps cached (`STOCK_DB_STATEMENT_CACHE_MAX`,
+    /// default 500; 0 = no bound): past it the connection's cache is emptied when it is next taken.
+    pub statement_cache_max: usize,
 }
 
 /// How to reach the mail server, from `smtp://host:port` (plain), `smtp://host:port?tls=starttls`
@@ -144,6 +154,9 @@ impl Default for Config {
             mail_from: "Stock <no-reply@localhost>".into(),
             mail_dir: "target/mail".into(),
             public_url: None,
+            pool_max_lifetime: Some(Duration::from_secs(600)),
+            pool_max_uses: None,
+            statement_cache_max: 500,
         }
     }
 }
@@ -239,6 +252,17 @@ impl Config {
                 return Err(invalid("STOCK_PUBLIC_URL", "expected http(s)://host[:port][/path]"));
             }
             c.public_url = Some(v.trim_end_matches('/').to_string());
+        }
+        if let Some(v) = get("STOCK_POOL_MAX_LIFETIME_SECONDS") {
+            let secs: u64 = v.parse().map_err(|e| invalid("STOCK_POOL_MAX_LIFETIME_SECONDS", e))?;
+            c.pool_max_lifetime = (secs > 0).then(|| Duration::from_secs(secs));
+        }
+        if let Some(v) = get("STOCK_POOL_MAX_USES") {
+            let uses: usize = v.parse().map_err(|e| invalid("STOCK_POOL_MAX_USES", e))?;
+            c.pool_max_uses = (uses > 0).then_some(uses);
+        }
+        if let Some(v) = get("STOCK_DB_STATEMENT_CACHE_MAX") {
+            c.statement_cache_max = v.parse().map_err(|e| invalid("STOCK_DB_STATEMENT_CACHE_MAX", e))?;
         }
         Ok(c)
     }
@@ -353,5 +377,23 @@ mod tests {
         assert_eq!(c.public_base(), "https://stock.example.com");
         let c = from(&[("STOCK_LISTEN", "0.0.0.0:9000")]).expect("config");
         assert_eq!(c.public_base(), "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn pool_limits_default_on_and_zero_turns_them_off() {
+        let c = from(&[]).expect("config");
+        assert_eq!(c.pool_max_lifetime, Some(Duration::from_secs(600)));
+        assert_eq!(c.pool_max_uses, None);
+        let c = from(&[("STOCK_POOL_MAX_LIFETIME_SECONDS", "0"), ("STOCK_POOL_MAX_USES", "500")])
+            .expect("config");
+        assert_eq!(c.pool_max_lifetime, None);
+        assert_eq!(c.pool_max_uses, Some(500));
+        let e = from(&[("STOCK_POOL_MAX_LIFETIME_SECONDS", "ten")]).expect_err("bad lifetime");
+        assert!(e.to_string().contains("STOCK_POOL_MAX_LIFETIME_SECONDS"));
+        let e = from(&[("STOCK_POOL_MAX_USES", "-1")]).expect_err("bad uses");
+        assert!(e.to_string().contains("STOCK_POOL_MAX_USES"));
+        assert_eq!(c.statement_cache_max, 500);
+        let e = from(&[("STOCK_DB_STATEMENT_CACHE_MAX", "lots")]).expect_err("bad cache size");
+        assert!(e.to_string().contains("STOCK_DB_STATEMENT_CACHE_MAX"));
     }
 }

@@ -6,9 +6,11 @@ pub mod migrate;
 pub mod roles;
 pub mod tx;
 
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Metrics, Pool, RecyclingMethod};
 use tokio_postgres::{Client, NoTls};
 
 use crate::config::Config;
@@ -108,11 +110,111 @@ pub fn app_pg_config(config: &Config, roles: &RoleNames) -> Result<tokio_postgre
 pub fn app_pool(config: &Config, roles: &RoleNames) -> Result<Pool, DbError> {
     let cfg = app_pg_config(config, roles)?;
     let mgr = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-    Pool::builder(mgr)
+    let mut builder = Pool::builder(mgr)
         .max_size(config.pool_size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
-        .wait_timeout(Some(std::time::Duration::from_secs(10)))
-        .create_timeout(Some(std::time::Duration::from_secs(10)))
-        .build()
-        .map_err(|e| DbError::Pool(e.to_string()))
+        .wait_timeout(Some(Duration::from_secs(10)))
+        .create_timeout(Some(Duration::from_secs(10)));
+    let limits = ConnLimits { max_lifetime: config.pool_max_lifetime, max_uses: config.pool_max_uses };
+    let max_statements = config.statement_cache_max;
+    // checked when a connection is taken: a spent one is closed and another taken or opened
+    builder = builder.pre_recycle(Hook::sync_fn(move |client, metrics| {
+        if limits.spent(metrics) {
+            return Err(HookError::message("connection reached its lifetime or use limit"));
+        }
+        // statements whose text names a shop's schema would otherwise pile up, one per shop the
+        // connection served; dropping the handles closes them on the server
+        if max_statements > 0 && client.statement_cache.size() > max_statements {
+            client.statement_cache.clear();
+        }
+        Ok(())
+    }));
+    let pool = builder.build().map_err(|e| DbError::Pool(e.to_string()))?;
+    if let Some(lifetime) = limits.max_lifetime {
+        close_idle_spent(&pool, limits, lifetime);
+    }
+    Ok(pool)
+}
+
+/// When a pooled connection is closed and replaced. Each backend keeps in its catalog caches
+/// every shop schema it has touched and a plan for every prepared statement, so with many shops a
+/// long-lived connection's memory grows with the number of shops it served; a bounded lifetime
+/// (or number of uses) starts it over with empty caches. See docs/SCALING.md.
+#[derive(Clone, Copy, Debug)]
+struct ConnLimits {
+    max_lifetime: Option<Duration>,
+    max_uses: Option<usize>,
+}
+
+impl ConnLimits {
+    fn spent(&self, metrics: &Metrics) -> bool {
+        let too_old = self.max_lifetime.is_some_and(|max| metrics.age() >= jittered(max, metrics.created));
+        // recycle_count is 0 on the connection's second use: after `max` uses it is max - 1
+        let too_used = self.max_uses.is_some_and(|max| metrics.recycle_count + 1 >= max);
+        too_old || too_used
+    }
+}
+
+/// The lifetime less up to a fifth, fixed per connection by its creation instant: connections
+/// opened together (a pool filling at start-up) are then not all closed in the same second.
+fn jittered(max: Duration, created: Instant) -> Duration {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    created.hash(&mut h);
+    let fifth = max / 5;
+    let nanos = u64::try_from(fifth.as_nanos()).unwrap_or(u64::MAX).max(1);
+    max - Duration::from_nanos(h.finish() % nanos)
+}
+
+/// Idle connections are only looked at when taken, so a quiet pool would keep spent ones (and
+/// their memory in PostgreSQL) forever: sweep them every quarter lifetime. The task holds only a
+/// weak handle and ends with the pool. Without a tokio runtime (some CLI paths) nothing is swept.
+fn close_idle_spent(pool: &Pool, limits: ConnLimits, lifetime: Duration) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let weak = pool.weak();
+    let every = (lifetime / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    rt.spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(pool) = weak.upgrade() else {
+                break;
+            };
+            let closed = pool.retain(|_, metrics| !limits.spent(&metrics)).removed.len();
+            if closed > 0 {
+                tracing::debug!(closed, "closed idle database connections past their lifetime");
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(age: Duration, uses: usize) -> Metrics {
+        let now = Instant::now();
+        Metrics { created: now.checked_sub(age).unwrap_or(now), recycled: None, recycle_count: uses }
+    }
+
+    #[test]
+    fn lifetime_is_jittered_within_a_fifth() {
+        let max = Duration::from_secs(600);
+        let start = Instant::now();
+        for i in 0..50 {
+            let j = jittered(max, start + Duration::from_millis(i * 37));
+            assert!(j <= max && j >= max - max / 5, "{j:?}");
+        }
+    }
+
+    #[test]
+    fn a_connection_is_spent_by_age_or_by_uses() {
+        let both = ConnLimits { max_lifetime: Some(Duration::from_secs(600)), max_uses: Some(100) };
+        assert!(!both.spent(&metrics(Duration::from_secs(10), 5)));
+        assert!(both.spent(&metrics(Duration::from_secs(601), 5)));
+        assert!(both.spent(&metrics(Duration::from_secs(10), 99)));
+        assert!(!both.spent(&metrics(Duration::from_secs(10), 98)));
+        let none = ConnLimits { max_lifetime: None, max_uses: None };
+        assert!(!none.spent(&metrics(Duration::from_secs(601), 1_000_000)));
+    }
 }
