@@ -41,8 +41,8 @@ pub const TENANT_POLICIES: &[(&str, &str)] = &[
     ("50_money", include_str!("../../policies/tenant/50_money.sql")),
     ("60_reports", include_str!("../../policies/tenant/60_reports.sql")),
     ("70_team", include_str!("../../policies/tenant/70_team.sql")),
-    ("90_counters", include_str!("../../policies/tenant/90_counters.sql")),
     ("80_support", include_str!("../../policies/tenant/80_support.sql")),
+    ("90_counters", include_str!("../../policies/tenant/90_counters.sql")),
 ];
 
 pub fn latest_tenant_version() -> i32 {

@@ -500,6 +500,13 @@ fn refusal_from_error(e: tokio_postgres::Error, input: &SaleInput) -> Result<Sal
         Some("sale_lines_product_id_fkey") | Some("stock_movements_product_id_fkey") => {
             Ok(SaleRefusal::UnknownProduct)
         }
+        Some("sale_lines_quantity_whole") => {
+            // the statement inserts every line at once: name the first line holding a fraction
+            let line = input.lines.iter().find(|l| !l.quantity.fract().is_zero());
+            Ok(SaleRefusal::WholeUnits {
+                description: line.map(|l| l.description.clone()).unwrap_or_default(),
+            })
+        }
         _ => Err(e.into()),
     }
 }
@@ -523,95 +530,6 @@ fn check_sale(input: &SaleInput) -> Result<(Decimal, Settlement), SaleRefusal> {
         }
         total += t;
     }
-    let Settlement { applied, tendered, change } = match settle(total, &input.payments) {
-        Ok(x) => x,
-        Err(r) => return Ok(Err(r)),
-    };
-    let customer_id = match input.customer_id {
-        Some(c) => c,
-        None => tx.query_one("select id from customers where is_final_consumer", &[]).await?.get(0),
-    };
-    let final_consumer: Option<bool> = tx
-        .query_opt("select is_final_consumer from customers where id = $1 and active", &[&customer_id])
-        .await?
-        .map(|r| r.get(0));
-    match final_consumer {
-        None => return Ok(Err(SaleRefusal::UnknownCustomer)),
-        Some(true) if applied.iter().any(|(m, _)| *m == Method::Account) => {
-            return Ok(Err(SaleRefusal::AccountNeedsCustomer))
-        }
-        _ => {}
-    }
-    // a concurrent request with the same key waits here for the first to commit, then conflicts
-    let inserted = tx
-        .query_opt(
-            "insert into sales (idempotency_key, customer_id, user_id, total, tendered, change, quote_id)
-             values ($1, $2, $3, $4, $5, $6, $7) on conflict (idempotency_key) do nothing returning id",
-            &[&input.idempotency_key, &customer_id, &user_id, &total, &tendered, &change, &input.quote_id],
-        )
-        .await?;
-    let Some(row) = inserted else {
-        let existing = tx
-            .query_one("select id, change from sales where idempotency_key = $1", &[&input.idempotency_key])
-            .await?;
-        return Ok(Ok(Recorded { sale_id: existing.get(0), replayed: true, change: existing.get(1) }));
-    };
-    let sale_id: i64 = row.get(0);
-    let mut order: Vec<(usize, &LineInput)> = input.lines.iter().enumerate().collect();
-    order.sort_by_key(|(_, l)| l.product_id);
-    let stmt = tx
-        .prepare(
-            "insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
-             values ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .await?;
-    for (i, l) in order {
-        let position = (i + 1) as i32;
-        let t = line_total(l.quantity, l.unit_price, l.discount);
-        let r = tx
-            .execute(
-                &stmt,
-                &[
-                    &sale_id,
-                    &position,
-                    &l.product_id,
-                    &l.description,
-                    &l.quantity,
-                    &l.unit_price,
-                    &l.discount,
-                    &t,
-                ],
-            )
-            .await;
-        if let Err(e) = r {
-            return match violated_constraint(&e) {
-                Some("stock_not_negative") => {
-                    let available = e
-                        .as_db_error()
-                        .and_then(|d| d.detail())
-                        .and_then(|d| d.parse().ok())
-                        .unwrap_or_default();
-                    Ok(Err(SaleRefusal::NotEnoughStock {
-                        product_id: l.product_id,
-                        description: l.description.clone(),
-                        available,
-                    }))
-                }
-                Some("sale_lines_product_id_fkey") | Some("stock_movements_product_id_fkey") => {
-                    Ok(Err(SaleRefusal::UnknownProduct))
-                }
-                Some("sale_lines_quantity_whole") => {
-                    Ok(Err(SaleRefusal::WholeUnits { description: l.description.clone() }))
-                }
-                _ => Err(e.into()),
-            };
-        }
-    }
-    let pay = tx.prepare("insert into sale_payments (sale_id, method, amount) values ($1, $2, $3)").await?;
-    for (m, a) in &applied {
-        tx.execute(&pay, &[&sale_id, &m.code(), a]).await?;
-    }
-    Ok(Ok(Recorded { sale_id, replayed: false, change }))
     Ok((total, settle(total, &input.payments)?))
 }
 

@@ -73,7 +73,7 @@ select policies_are(:'schema', t, p, format('policies of %s.%s', :'schema', t))
                ('quote_lines', array['tenant_isolation']),
                ('sale_returns', array['tenant_isolation']),
                ('sale_return_lines', array['tenant_isolation']),
-               ('shop_counters', array['tenant_isolation'])) as v (t, p);
+               ('shop_counters', array['tenant_isolation', 'support_admin_only'])) as v (t, p);
   from (values ('settings', array['tenant_isolation', 'support_admin_only']),
                ('audit_log', array['tenant_isolation', 'support_admin_only']),
                ('units', array['tenant_isolation', 'support_admin_only']),
