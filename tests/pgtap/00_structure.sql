@@ -148,7 +148,8 @@ select trigger_is(:'schema', t, tr, 'app_private', f, format('%s.%s runs app_pri
 -- rules kept by the database (sql/app/V20__database_rules.sql, sql/tenant/V12__database_rules.sql):
 -- ownership changes hands only through app_private.hand_over_shop, never by a plain UPDATE
 select policies_are('app', 'memberships',
-                    array['definer_all', 'member_read', 'owner_update', 'owner_delete', 'owner_by_handover_only'],
+                    array['definer_all', 'member_read', 'owner_update', 'owner_delete', 'owner_by_handover_only',
+                          'support_read'],
                     'policies of app.memberships');
 select is((select permissive || ' ' || cmd || ' ' || with_check from pg_policies
             where schemaname = 'app' and tablename = 'memberships' and policyname = 'owner_by_handover_only'),
