@@ -142,7 +142,7 @@ async fn the_23_hour_day_of_march_in_madrid() {
     ] {
         let now = instant(now);
         assert_eq!(balance::shop_today(&tx, now).await.expect("today"), day(today), "{now}");
-        let d = dashboard::load(&tx, true, now).await.expect("dashboard");
+        let d = dashboard::load(&tx, shop.id, true, now).await.expect("dashboard");
         let m = d.today.expect("owner sees money");
         assert_eq!((m.income, m.expenses), (dec(income), dec(expenses)), "today at {now}");
     }
@@ -168,11 +168,11 @@ async fn the_25_hour_day_of_october_in_madrid() {
         ("2026-10-25T22:59:59Z", "130"),
         ("2026-10-25T23:00:00Z", "1000"),
     ] {
-        let d = dashboard::load(&tx, true, instant(now)).await.expect("dashboard");
+        let d = dashboard::load(&tx, shop.id, true, instant(now)).await.expect("dashboard");
         assert_eq!(d.today.expect("money").income, dec(income), "today at {now}");
     }
     // staff's variant of the same statement carries no money
-    let d = dashboard::load(&tx, false, instant("2026-10-25T12:00:00Z")).await.expect("dashboard");
+    let d = dashboard::load(&tx, shop.id, false, instant("2026-10-25T12:00:00Z")).await.expect("dashboard");
     assert!(d.today.is_none());
 
     // a week and a month add up to the days they hold, each row counted once
@@ -209,9 +209,9 @@ async fn local_midnight_in_buenos_aires_and_monthly_buckets() {
             (day("2026-06-01"), day("2026-06-20"), dec("0"), dec("40")),
         ]
     );
-    let d = dashboard::load(&tx, true, instant("2026-05-01T02:59:59Z")).await.expect("dashboard");
+    let d = dashboard::load(&tx, shop.id, true, instant("2026-05-01T02:59:59Z")).await.expect("dashboard");
     assert_eq!(d.today.expect("money").income, dec("1"));
-    let d = dashboard::load(&tx, true, instant("2026-05-01T03:00:00Z")).await.expect("dashboard");
+    let d = dashboard::load(&tx, shop.id, true, instant("2026-05-01T03:00:00Z")).await.expect("dashboard");
     assert_eq!(d.today.expect("money").income, dec("10"));
     // an empty range still has every day, at zero
     let empty = Range::new(day("2027-01-01"), day("2027-01-03")).expect("range");

@@ -56,6 +56,28 @@ select s.user_id, s.email, s.display_name, s.user_locale, s.tenant_id, s.tenant_
        set_config('role', s.db_role, true)
   from app_private.resolve_session($1) s";
 
+/// The statement text a shop's cached statement is prepared under: `sql` behind a comment naming
+/// the shop (its numeric id, never user text).
+pub fn shop_statement_text(tenant_id: i64, sql: &str) -> String {
+    format!("/* shop {tenant_id} */ {sql}")
+}
+
+/// Prepares `sql` for the shop in context and caches it on the connection under a text of that
+/// shop's own. A prepared statement remembers the `search_path` it was planned under, and the
+/// session statement points `search_path` at the shop's schema, so one text shared by every shop
+/// is parsed, rewritten (every table's policies) and planned again whenever the connection
+/// serves another shop than the last. With one text per shop each keeps its plan
+/// (docs/SCALING.md §3.1). Correctness never depends on the text: PostgreSQL re-plans a
+/// statement run under another `search_path`, and the policies still decide what it reads. The
+/// pool bounds the cache (`STOCK_DB_STATEMENT_CACHE_MAX`) and the connection's lifetime.
+pub async fn prepare_for_shop(
+    tx: &Tx<'_>,
+    tenant_id: i64,
+    sql: &str,
+) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+    tx.prepare_cached(&shop_statement_text(tenant_id, sql)).await
+}
+
 pub async fn conn(pool: &Pool) -> Result<Conn, DbError> {
     conn_with(pool, false).await
 }
@@ -67,7 +89,20 @@ pub async fn conn_with(pool: &Pool, unnamed_statements: bool) -> Result<Conn, Db
 
 impl Conn {
     async fn begin(&mut self, access: Access) -> Result<Tx<'_>, DbError> {
-        Ok(self.0.build_transaction().read_only(access == Access::ReadOnly).start().await?)
+        if !self.1 {
+            return Ok(self.0.build_transaction().read_only(access == Access::ReadOnly).start().await?);
+        }
+        // Behind a transaction-mode pooler that does not track prepared statements, a named
+        // statement exists only on the server connection of the transaction that prepared it.
+        // So every transaction starts with an empty statement cache (the handles are dropped;
+        // their Close goes wherever the pooler sends it, and closing an unknown name is no
+        // error), and with `deallocate all` on its own server connection, which drops what
+        // earlier transactions of any client (of any replica, whose names may collide) left
+        // there. Statements cached during the request are then prepared within it.
+        self.0.statement_cache.clear();
+        let tx = self.0.build_transaction().read_only(access == Access::ReadOnly).start().await?;
+        tx.batch_execute("deallocate all").await?;
+        Ok(tx)
     }
 
     /// A signed-in request: `None` when the cookie names no live session (the transaction is

@@ -129,9 +129,15 @@ pub fn statement(with_money: bool) -> &'static str {
     }
 }
 
-/// Everything the dashboard shows, in one round trip.
-pub async fn load(tx: &Tx<'_>, with_money: bool, now: DateTime<Utc>) -> Result<Dashboard, AppError> {
-    let stmt = tx.prepare_cached(statement(with_money)).await?;
+/// Everything the dashboard shows, in one round trip, for the shop in context (`tenant_id`, the
+/// same shop: it only names the cached statement, see `crate::db::tx::prepare_for_shop`).
+pub async fn load(
+    tx: &Tx<'_>,
+    tenant_id: i64,
+    with_money: bool,
+    now: DateTime<Utc>,
+) -> Result<Dashboard, AppError> {
+    let stmt = crate::db::tx::prepare_for_shop(tx, tenant_id, statement(with_money)).await?;
     let rows = tx.query(&stmt, &[&now]).await?;
     let mut d = Dashboard {
         today: None,

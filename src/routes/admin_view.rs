@@ -82,7 +82,7 @@ async fn dashboard(app: App, r: AdminReq, id: i64) -> Result<Response, AppError>
         Ok(x) => x,
         Err(resp) => return Ok(resp),
     };
-    let data = dashboard::load(&tx, true, chrono::Utc::now()).await?;
+    let data = dashboard::load(&tx, id, true, chrono::Utc::now()).await?;
     tx.commit().await?;
     Ok(shown(&r, html(v::dashboard(&r.page(Some(&ctx.admin)), &ctx, &data))))
 }

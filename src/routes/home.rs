@@ -46,7 +46,7 @@ async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
         Some(shop) if shop.active => {
             // owner and admin (who may see money) also get the invoices due: one statement
             let money = shop.role.can(Permission::ViewMoney);
-            Some(dashboard::load(&tx, money, chrono::Utc::now()).await?)
+            Some(dashboard::load(&tx, shop.tenant_id, money, chrono::Utc::now()).await?)
         }
         _ => None,
     };
