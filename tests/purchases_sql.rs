@@ -746,7 +746,8 @@ async fn due_invoices_lists_what_falls_due() {
     let shop_today: chrono::NaiveDate =
         tx.query_one("select (now() at time zone time_zone)::date from settings", &[]).await.unwrap().get(0);
     let want = stock::domain::purchases::due_invoices(&tx, shop_today, 7, 10).await.expect("due invoices");
-    let dash = stock::domain::dashboard::load(&tx, shop.id, true, chrono::Utc::now()).await.expect("dashboard");
+    let dash =
+        stock::domain::dashboard::load(&tx, shop.id, true, chrono::Utc::now()).await.expect("dashboard");
     let key = |d: &stock::domain::purchases::DueInvoice| {
         (d.id, d.supplier_id, d.supplier.clone(), d.number.clone(), d.due_date, d.due, d.overdue)
     };
@@ -765,7 +766,9 @@ async fn due_invoices_lists_what_falls_due() {
     drop(tx);
     let tx = obj.transaction().await.expect("begin");
     set_ctx(&*tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
-    let dash = stock::domain::dashboard::load(&tx, shop.id, false, chrono::Utc::now()).await.expect("staff dashboard");
+    let dash = stock::domain::dashboard::load(&tx, shop.id, false, chrono::Utc::now())
+        .await
+        .expect("staff dashboard");
     assert!(dash.due.is_none() && dash.today.is_none(), "staff see neither money nor invoices");
     drop(tx);
     let html = stock::views::purchases::due_invoices_card(stock::i18n::Locale::Es, &due).into_string();
