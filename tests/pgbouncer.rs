@@ -188,7 +188,11 @@ async fn isolation_and_sessions_hold_behind_pgbouncer_in_transaction_mode() {
             for _ in 0..15 {
                 for path in ["/products", "/dashboard"] {
                     let page = app.get_with(&http, path).await;
-                    assert_eq!(page.status, 200, "{email} lost the session or failed on {path}: {}", page.body);
+                    assert_eq!(
+                        page.status, 200,
+                        "{email} lost the session or failed on {path}: {}",
+                        page.body
+                    );
                     assert!(page.body.contains(mine), "{email} does not see its own product on {path}");
                     assert!(!page.body.contains(theirs), "{email} sees the other shop's product on {path}");
                 }
