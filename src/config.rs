@@ -81,6 +81,9 @@ pub struct Config {
     /// Prepared statements a pooled connection keeps cached (`STOCK_DB_STATEMENT_CACHE_MAX`,
     /// default 500; 0 = no bound): past it the connection's cache is emptied when it is next taken.
     pub statement_cache_max: usize,
+    /// Shards the app's pool is split into, picked by the session (`STOCK_POOL_SHARDS`, default
+    /// 1; at most `STOCK_POOL_SIZE`): see `db::AppPools`.
+    pub pool_shards: usize,
 }
 
 /// How to reach the mail server, from `smtp://host:port` (plain), `smtp://host:port?tls=starttls`
@@ -157,6 +160,7 @@ impl Default for Config {
             pool_max_lifetime: Some(Duration::from_secs(600)),
             pool_max_uses: None,
             statement_cache_max: 500,
+            pool_shards: 1,
         }
     }
 }
@@ -206,6 +210,15 @@ impl Config {
         }
         if let Some(v) = get("STOCK_POOL_SIZE") {
             c.pool_size = parse_positive("STOCK_POOL_SIZE", &v)?;
+        }
+        if let Some(v) = get("STOCK_POOL_SHARDS") {
+            c.pool_shards = parse_positive("STOCK_POOL_SHARDS", &v)?;
+        }
+        if c.pool_shards > c.pool_size {
+            return Err(invalid(
+                "STOCK_POOL_SHARDS",
+                "must not exceed STOCK_POOL_SIZE (each shard needs a connection)",
+            ));
         }
         if let Some(v) = get("STOCK_MIGRATE_PARALLELISM") {
             c.migrate_parallelism = parse_positive("STOCK_MIGRATE_PARALLELISM", &v)?;
@@ -393,6 +406,13 @@ mod tests {
         let e = from(&[("STOCK_POOL_MAX_USES", "-1")]).expect_err("bad uses");
         assert!(e.to_string().contains("STOCK_POOL_MAX_USES"));
         assert_eq!(c.statement_cache_max, 500);
+        assert_eq!(c.pool_shards, 1);
+        assert_eq!(from(&[("STOCK_POOL_SHARDS", "4")]).expect("shards").pool_shards, 4);
+        let e = from(&[("STOCK_POOL_SHARDS", "0")]).expect_err("no shard");
+        assert!(e.to_string().contains("STOCK_POOL_SHARDS"));
+        let e = from(&[("STOCK_POOL_SIZE", "2"), ("STOCK_POOL_SHARDS", "3")])
+            .expect_err("more shards than connections");
+        assert!(e.to_string().contains("must not exceed STOCK_POOL_SIZE"));
         let e = from(&[("STOCK_DB_STATEMENT_CACHE_MAX", "lots")]).expect_err("bad cache size");
         assert!(e.to_string().contains("STOCK_DB_STATEMENT_CACHE_MAX"));
     }

@@ -161,7 +161,7 @@ async fn one_pooled_connection_carries_nothing_from_one_request_to_the_next() {
         let what = format!("request {i} ({ending:?}) for tenant {} as {}", s.tenant, s.db_role);
         let header = format!("request {i}");
         {
-            let mut c = conn(&pool).await.expect("conn");
+            let mut c = conn(&pool.clone().into(), false);
             let (tx, ctx) =
                 c.tenant_tx(&s.token_hash, access).await.expect("tenant_tx").expect("live session");
             let shop = ctx.shop.as_ref().expect("a shop in context");
@@ -261,14 +261,14 @@ async fn a_suspended_shop_gets_nothing_on_a_warm_connection() {
     let r = roles();
     let pool = stock::db::app_pool(&cfg, &r).expect("pool");
     {
-        let mut c = conn(&pool).await.unwrap();
+        let mut c = conn(&pool.clone().into(), false);
         let (tx, _) = c.tenant_tx(&hash, Access::ReadOnly).await.unwrap().expect("session");
         assert_eq!(tx.query(&format!("select * from {sa}.settings"), &[]).await.unwrap().len(), 1);
         tx.commit().await.unwrap();
     }
     admin.execute("update app.tenants set status = 'suspended' where id = $1", &[&a]).await.unwrap();
     {
-        let mut c = conn(&pool).await.unwrap();
+        let mut c = conn(&pool.clone().into(), false);
         let (tx, ctx) = c.tenant_tx(&hash, Access::ReadOnly).await.unwrap().expect("session still resolves");
         assert!(ctx.shop.as_ref().is_some_and(|s| !s.active), "{ctx:?}");
         let row = tx

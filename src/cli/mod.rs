@@ -167,7 +167,7 @@ async fn serve(config: Config) -> Result<(), String> {
         () = server => true,
         () = deadline => false,
     };
-    app.pool.close();
+    app.pools.close();
     if finished {
         tracing::info!("stopped");
         Ok(())

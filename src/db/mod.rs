@@ -107,11 +107,82 @@ pub fn app_pg_config(config: &Config, roles: &RoleNames) -> Result<tokio_postgre
     Ok(cfg)
 }
 
+/// The web app's connections, split into `STOCK_POOL_SHARDS` pools that share
+/// `STOCK_POOL_SIZE` between them. A signed-in request takes its connection from the shard its
+/// session's token hash picks, so one person's requests (and so their shop's) keep landing on
+/// the same few backends. Each backend then caches the catalog and the per-shop statements of
+/// about 1/K of the shops instead of all of them (docs/SCALING.md §3): less memory in
+/// PostgreSQL, and fewer re-plannings with many shops. A busy shard cannot borrow another's idle
+/// connections, so K stays small. With one shard this is the plain pool.
+#[derive(Clone)]
+pub struct AppPools(std::sync::Arc<[Pool]>);
+
+impl AppPools {
+    pub fn new(config: &Config, roles: &RoleNames) -> Result<AppPools, DbError> {
+        let k = config.pool_shards.clamp(1, config.pool_size.max(1));
+        let shards = (0..k)
+            .map(|i| {
+                app_pool_of_size(config, roles, config.pool_size / k + usize::from(i < config.pool_size % k))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AppPools(shards.into()))
+    }
+
+    /// The pool for a session's token hash; without one (signed-out requests, probes), the shard
+    /// with the most idle connections.
+    pub fn shard(&self, key: Option<&[u8]>) -> &Pool {
+        let k = self.0.len();
+        let i = match key {
+            Some(hash) if k > 1 => {
+                let mut b = [0u8; 8];
+                b.iter_mut().zip(hash).for_each(|(d, s)| *d = *s);
+                usize::try_from(u64::from_le_bytes(b) % k as u64).unwrap_or(0)
+            }
+            _ if k > 1 => (0..k).max_by_key(|&i| self.0[i].status().available).unwrap_or(0),
+            _ => 0,
+        };
+        &self.0[i]
+    }
+
+    pub fn shards(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The shards' figures added up.
+    pub fn status(&self) -> deadpool_postgres::Status {
+        let mut total = deadpool_postgres::Status { max_size: 0, size: 0, available: 0, waiting: 0 };
+        for p in self.0.iter() {
+            let s = p.status();
+            total.max_size += s.max_size;
+            total.size += s.size;
+            total.available += s.available;
+            total.waiting += s.waiting;
+        }
+        total
+    }
+
+    pub fn close(&self) {
+        self.0.iter().for_each(Pool::close);
+    }
+}
+
+/// One shard: an existing pool.
+impl From<Pool> for AppPools {
+    fn from(pool: Pool) -> AppPools {
+        AppPools(vec![pool].into())
+    }
+}
+
+/// One pool of `STOCK_POOL_SIZE` connections as the web app's login role.
 pub fn app_pool(config: &Config, roles: &RoleNames) -> Result<Pool, DbError> {
+    app_pool_of_size(config, roles, config.pool_size)
+}
+
+fn app_pool_of_size(config: &Config, roles: &RoleNames, size: usize) -> Result<Pool, DbError> {
     let cfg = app_pg_config(config, roles)?;
     let mgr = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     let mut builder = Pool::builder(mgr)
-        .max_size(config.pool_size)
+        .max_size(size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .wait_timeout(Some(Duration::from_secs(10)))
         .create_timeout(Some(Duration::from_secs(10)));

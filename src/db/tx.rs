@@ -3,19 +3,24 @@
 //! transaction-local, so they vanish at COMMIT or ROLLBACK and never reach the connection's next
 //! user. GET requests run READ ONLY. Handlers get a `Tx`, never a raw client.
 
-use deadpool_postgres::{Object, Pool};
+use deadpool_postgres::Object;
 use tokio_postgres::types::Type;
 
 use super::roles::RoleNames;
-use super::DbError;
+use super::{AppPools, DbError};
 use crate::domain::member::Role;
 
 pub type Tx<'a> = deadpool_postgres::Transaction<'a>;
 
-/// A pooled connection that can only open request transactions. The flag selects unnamed
-/// statements for the context statements (PgBouncer < 1.21 in transaction mode, where a named
-/// statement cached on one server connection is missing on the next).
-pub struct Conn(Object, bool);
+/// A pooled connection that can only open request transactions. It is taken from the pools
+/// when the first transaction begins, from the shard the session picks (`AppPools`). The flag
+/// selects unnamed statements for the context statements (PgBouncer < 1.21 in transaction mode,
+/// where a named statement cached on one server connection is missing on the next).
+pub struct Conn {
+    pools: AppPools,
+    obj: Option<Object>,
+    unnamed: bool,
+}
 
 /// Who is asking: the signed-in person and, when they have one, the shop in context.
 #[derive(Clone, Debug)]
@@ -78,19 +83,28 @@ pub async fn prepare_for_shop(
     tx.prepare_cached(&shop_statement_text(tenant_id, sql)).await
 }
 
-pub async fn conn(pool: &Pool) -> Result<Conn, DbError> {
-    conn_with(pool, false).await
-}
-
-/// A pooled connection; `unnamed_statements` as in `Config::unnamed_statements`.
-pub async fn conn_with(pool: &Pool, unnamed_statements: bool) -> Result<Conn, DbError> {
-    pool.get().await.map(|o| Conn(o, unnamed_statements)).map_err(|e| DbError::Pool(e.to_string()))
+/// A connection to be taken from `pools` when needed; `unnamed_statements` as in
+/// `Config::unnamed_statements`.
+pub fn conn(pools: &AppPools, unnamed_statements: bool) -> Conn {
+    Conn { pools: pools.clone(), obj: None, unnamed: unnamed_statements }
 }
 
 impl Conn {
-    async fn begin(&mut self, access: Access) -> Result<Tx<'_>, DbError> {
-        if !self.1 {
-            return Ok(self.0.build_transaction().read_only(access == Access::ReadOnly).start().await?);
+    /// The pooled connection, taken on first use from the shard `key` (a session's token hash)
+    /// picks.
+    async fn object(&mut self, key: Option<&[u8]>) -> Result<&mut Object, DbError> {
+        if self.obj.is_none() {
+            let o = self.pools.shard(key).get().await.map_err(|e| DbError::Pool(e.to_string()))?;
+            self.obj = Some(o);
+        }
+        self.obj.as_mut().ok_or_else(|| DbError::Pool("no connection".into()))
+    }
+
+    async fn begin(&mut self, access: Access, key: Option<&[u8]>) -> Result<Tx<'_>, DbError> {
+        let unnamed = self.unnamed;
+        let obj = self.object(key).await?;
+        if !unnamed {
+            return Ok(obj.build_transaction().read_only(access == Access::ReadOnly).start().await?);
         }
         // Behind a transaction-mode pooler that does not track prepared statements, a named
         // statement exists only on the server connection of the transaction that prepared it.
@@ -99,8 +113,8 @@ impl Conn {
         // error), and with `deallocate all` on its own server connection, which drops what
         // earlier transactions of any client (of any replica, whose names may collide) left
         // there. Statements cached during the request are then prepared within it.
-        self.0.statement_cache.clear();
-        let tx = self.0.build_transaction().read_only(access == Access::ReadOnly).start().await?;
+        obj.statement_cache.clear();
+        let tx = obj.build_transaction().read_only(access == Access::ReadOnly).start().await?;
         tx.batch_execute("deallocate all").await?;
         Ok(tx)
     }
@@ -112,8 +126,8 @@ impl Conn {
         token_hash: &[u8],
         access: Access,
     ) -> Result<Option<(Tx<'_>, SessionCtx)>, DbError> {
-        let unnamed = self.1;
-        let tx = self.begin(access).await?;
+        let unnamed = self.unnamed;
+        let tx = self.begin(access, Some(token_hash)).await?;
         let row = if unnamed {
             tx.query_typed_opt(RESOLVE_AND_SET, &[(&token_hash, Type::BYTEA)]).await?
         } else {
@@ -148,8 +162,8 @@ impl Conn {
     /// A signed-out request (login, sign-up): runs as the anonymous role, which can only call the
     /// narrow functions granted to it.
     pub async fn anon_tx(&mut self, roles: &RoleNames, access: Access) -> Result<Tx<'_>, DbError> {
-        let unnamed = self.1;
-        let tx = self.begin(access).await?;
+        let unnamed = self.unnamed;
+        let tx = self.begin(access, None).await?;
         const SET_ROLE: &str = "select set_config('role', $1, true)";
         if unnamed {
             tx.query_typed(SET_ROLE, &[(&roles.anon, Type::TEXT)]).await?;
@@ -165,7 +179,8 @@ impl Conn {
         // outside a transaction: an unnamed statement, so Parse and Execute cannot land on two
         // server connections behind a transaction-mode pooler
         let row = self
-            .0
+            .object(None)
+            .await?
             .query_typed_one(
                 "select app_version, tenant_latest, tenants_behind from app_private.migration_status()",
                 &[],
@@ -229,8 +244,8 @@ impl Conn {
         client_ip: Option<String>,
         access: Access,
     ) -> Result<Option<(Tx<'_>, AdminCtx)>, DbError> {
-        let unnamed = self.1;
-        let tx = self.begin(access).await?;
+        let unnamed = self.unnamed;
+        let tx = self.begin(access, Some(token_hash)).await?;
         let row = if unnamed {
             tx.query_typed_opt(RESOLVE_ADMIN_AND_SET, &[(&token_hash, Type::BYTEA), (&client_ip, Type::TEXT)])
                 .await?
@@ -258,8 +273,8 @@ impl Conn {
         tenant_id: i64,
         client_ip: Option<String>,
     ) -> Result<Option<(Tx<'_>, ViewAsCtx)>, DbError> {
-        let unnamed = self.1;
-        let tx = self.begin(Access::ReadOnly).await?;
+        let unnamed = self.unnamed;
+        let tx = self.begin(Access::ReadOnly, Some(token_hash)).await?;
         let row = if unnamed {
             tx.query_typed_opt(
                 RESOLVE_VIEW_AND_SET,

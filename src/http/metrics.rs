@@ -240,7 +240,7 @@ pub fn route(app: &App) -> BoxedFilter<(Response,)> {
                 return warp::reply::with_status("metrics: access refused\n", StatusCode::FORBIDDEN)
                     .into_response();
             }
-            let mut r = app.metrics.render(app.pool.status()).into_response();
+            let mut r = app.metrics.render(app.pools.status()).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use deadpool_postgres::Pool;
 use warp::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
@@ -31,7 +30,7 @@ pub struct App(Arc<AppInner>);
 
 pub struct AppInner {
     pub config: Config,
-    pub pool: Pool,
+    pub pools: crate::db::AppPools,
     pub roles: RoleNames,
     pub metrics: metrics::Metrics,
 }
@@ -46,12 +45,12 @@ impl std::ops::Deref for App {
 impl App {
     pub fn new(config: Config) -> Result<App, AppError> {
         let roles = RoleNames::new(&config.role_prefix).map_err(AppError::Internal)?;
-        let pool = crate::db::app_pool(&config, &roles)?;
-        Ok(App(Arc::new(AppInner { config, pool, roles, metrics: Default::default() })))
+        let pools = crate::db::AppPools::new(&config, &roles)?;
+        Ok(App(Arc::new(AppInner { config, pools, roles, metrics: Default::default() })))
     }
 
     pub async fn conn(&self) -> Result<Conn, AppError> {
-        Ok(tx::conn_with(&self.pool, self.config.unnamed_statements).await?)
+        Ok(tx::conn(&self.pools, self.config.unnamed_statements))
     }
 }
 
