@@ -288,19 +288,19 @@ async fn sessions_of_one_kind_never_open_the_other() {
     let shop_hash = shop_session(&admin, owner, a).await;
     let admin_hash = admin_session(&admin, ops).await;
     let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
-    let mut c = conn(&pool).await.unwrap();
+    let mut c = conn(&pool.clone().into(), false);
     assert!(
         c.admin_tx(&shop_hash, None, Access::ReadOnly).await.unwrap().is_none(),
         "shop session opened the panel"
     );
-    c = conn(&pool).await.unwrap();
+    c = conn(&pool.clone().into(), false);
     assert!(
         c.tenant_tx(&admin_hash, Access::ReadOnly).await.unwrap().is_none(),
         "admin session opened a shop"
     );
-    c = conn(&pool).await.unwrap();
+    c = conn(&pool.clone().into(), false);
     assert!(c.view_as_tx(&admin_hash, a, None).await.unwrap().is_none(), "view as without an opening");
-    c = conn(&pool).await.unwrap();
+    c = conn(&pool.clone().into(), false);
     let (tx, ctx) = c.admin_tx(&admin_hash, None, Access::ReadOnly).await.unwrap().expect("admin session");
     assert_eq!(ctx.admin_id, ops);
     let row = tx
@@ -313,7 +313,7 @@ async fn sessions_of_one_kind_never_open_the_other() {
     drop(tx);
     // a disabled account's sessions end
     admin.execute("select app_private.disable_super_admin('ops@example.com')", &[]).await.unwrap();
-    c = conn(&pool).await.unwrap();
+    c = conn(&pool.clone().into(), false);
     assert!(c.admin_tx(&admin_hash, None, Access::ReadOnly).await.unwrap().is_none());
 }
 
@@ -330,7 +330,7 @@ async fn view_as_reads_its_shop_and_cannot_write() {
     let r = roles();
     // the opening is recorded, then view-as resolves for that shop only
     {
-        let mut c = conn(&pool).await.unwrap();
+        let mut c = conn(&pool.clone().into(), false);
         let (tx, _) =
             c.admin_tx(&hash, Some("10.1.2.3".into()), Access::ReadWrite).await.unwrap().expect("admin");
         let ok: bool =
@@ -347,9 +347,9 @@ async fn view_as_reads_its_shop_and_cannot_write() {
         .unwrap()
         .get(0);
     assert_eq!(opened, 1);
-    let mut c = conn(&pool).await.unwrap();
+    let mut c = conn(&pool.clone().into(), false);
     assert!(c.view_as_tx(&hash, b, None).await.unwrap().is_none(), "view as a shop that was not opened");
-    let mut c = conn(&pool).await.unwrap();
+    let mut c = conn(&pool.clone().into(), false);
     let (tx, ctx) = c.view_as_tx(&hash, a, None).await.unwrap().expect("view as");
     assert_eq!(ctx.tenant_id, a);
     let row = tx
@@ -395,12 +395,12 @@ async fn view_as_reads_its_shop_and_cannot_write() {
     );
     // closing ends it, recorded
     {
-        let mut c = conn(&pool).await.unwrap();
+        let mut c = conn(&pool.clone().into(), false);
         let (tx, _) = c.admin_tx(&hash, None, Access::ReadWrite).await.unwrap().expect("admin");
         tx.query_one("select app_private.admin_start_view($1, null)", &[&hash]).await.unwrap();
         tx.commit().await.unwrap();
     }
-    let mut c = conn(&pool).await.unwrap();
+    let mut c = conn(&pool.clone().into(), false);
     assert!(c.view_as_tx(&hash, a, None).await.unwrap().is_none(), "view as after closing");
     let closed: i64 = admin
         .query_one(
@@ -422,7 +422,7 @@ async fn a_suspended_shops_context_reads_nothing() {
     let hash = shop_session(&admin, owner, a).await;
     let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
     admin.execute("update app.tenants set status = 'suspended' where id = $1", &[&a]).await.unwrap();
-    let mut c = conn(&pool).await.unwrap();
+    let mut c = conn(&pool.clone().into(), false);
     let (tx, ctx) = c.tenant_tx(&hash, Access::ReadWrite).await.unwrap().expect("session");
     assert!(ctx.shop.as_ref().is_some_and(|s| !s.active));
     let row = tx.query_one("select app.current_tenant_id(), current_user::text", &[]).await.unwrap();
@@ -433,7 +433,7 @@ async fn a_suspended_shops_context_reads_nothing() {
     drop(tx);
     // each table in its own transaction (an error aborts the transaction)
     for table in ["settings", "products", "sales", "customers", "audit_log", "money_ledger"] {
-        let mut c = conn(&pool).await.unwrap();
+        let mut c = conn(&pool.clone().into(), false);
         let (tx, _) = c.tenant_tx(&hash, Access::ReadOnly).await.unwrap().expect("session");
         let e = tx.query(&format!("select * from {sa}.{table}"), &[]).await.expect_err("suspended read");
         assert_eq!(code(&e), Some("42501"), "{table}");

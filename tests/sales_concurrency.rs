@@ -404,7 +404,7 @@ async fn thirty_record_sale_calls_ten_succeed_none_deadlocks() {
                     payments: vec![(Method::Cash, dec("30"))],
                     quote_id: None,
                 };
-                let mut c = conn(&pool).await.expect("pooled connection");
+                let mut c = conn(&pool.clone().into(), false);
                 let (tx, ctx) =
                     c.tenant_tx(&hash, Access::ReadWrite).await.expect("tenant_tx").expect("session");
                 barrier.wait().await;
