@@ -28,3 +28,39 @@ create index products_low_stock_idx on products (low_stock_gap, id)
 drop trigger products_whole_units on products;
 create trigger products_whole_units after insert or update of unit_id, min_stock on products
     for each row execute function app_private.product_in_whole_units();
+
+-- The deferred "sale is whole" check runs once per sale instead of once per sale, line and payment
+-- (seven times for a five-line sale paid in one go).
+--
+-- The check queued by the sale's own row (`sales_whole`, unchanged) runs at commit (or at the end
+-- of the statement under SET CONSTRAINTS ... IMMEDIATE) and sums every line and payment the sale
+-- has then. A line or a payment inserted by the same statement as its sale is therefore already
+-- covered: that statement's check cannot run before the statement has inserted all its rows. The
+-- line and payment triggers now queue their own check only when the row was NOT inserted by the
+-- same statement (same transaction id, same command id) as its sale: a line or payment added to
+-- an earlier sale, or in a later statement of the same transaction, is checked at commit as
+-- before. The test reads only what PostgreSQL itself stamps on the rows (xmin, cmin), never a
+-- value a session can set, and a sale row already updated or locked in this transaction
+-- (xmax set; its cmin may then be a combo id) always gets the check. When the sale is not
+-- visible to the inserting role the line is checked too. WHEN clauses of constraint triggers are
+-- evaluated when the row is inserted, not at commit; the function is volatile so that it sees the
+-- sale inserted earlier by the same statement. Its search_path is fixed to this shop's schema.
+create function sale_whole_unchecked(p_sale bigint, p_xmin xid, p_cmin cid) returns boolean
+    language plpgsql volatile
+    set search_path from current
+    as $$
+begin
+    return not exists (select from sales s
+                        where s.id = p_sale and s.xmin = p_xmin and s.cmin = p_cmin and s.xmax = '0'::xid);
+end $$;
+
+drop trigger sale_lines_whole on sale_lines;
+create constraint trigger sale_lines_whole after insert on sale_lines
+    deferrable initially deferred
+    for each row when (sale_whole_unchecked(new.sale_id, new.xmin, new.cmin))
+    execute function app_private.sale_part_is_whole();
+drop trigger sale_payments_whole on sale_payments;
+create constraint trigger sale_payments_whole after insert on sale_payments
+    deferrable initially deferred
+    for each row when (sale_whole_unchecked(new.sale_id, new.xmin, new.cmin))
+    execute function app_private.sale_part_is_whole();
