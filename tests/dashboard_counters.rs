@@ -126,7 +126,7 @@ async fn the_low_stock_list_follows_stock_movements_and_minimums() {
                 where active and track_stock and stock <= min_stock order by stock - min_stock, id limit 10) y)";
         (what, sql)
     };
-    let mut verify = async |c: &mut Client, (what, sql): (&str, &str)| {
+    let verify = async |c: &mut Client, (what, sql): (&str, &str)| {
         let tx = c.transaction().await.expect("begin");
         set_ctx(&tx, Some(a), Some(ua), &roles().owner).await;
         let row = tx.query_one(sql, &[]).await.expect("low stock");
