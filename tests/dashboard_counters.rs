@@ -94,3 +94,58 @@ async fn the_counter_follows_every_product_write_and_stays_in_its_shop() {
         .unwrap_or(0);
     assert_eq!(n, 0, "shop B's context must not read shop A's counters");
 }
+
+/// The dashboard's low-stock list reads the generated `products.low_stock_gap` (tenant V14:
+/// `stock - min_stock` at or below the minimum, null above it, so stock updates of products above
+/// their minimum leave the index alone). It follows stock movements (sales included) and changes of
+/// the minimum, and the list is the same as computed from stock and minimum directly.
+#[tokio::test]
+async fn the_low_stock_list_follows_stock_movements_and_minimums() {
+    let db = TestDb::new().await;
+    let (a, _) = db.create_shop("A").await;
+    let ua = db.add_member(a, "owner-a@example.com", "owner").await;
+    let mut c = db.app_login().await;
+    write(
+        &mut c,
+        a,
+        ua,
+        "insert into products (sku, name, unit_id, price, min_stock)
+         select 'P-' || i, 'product ' || i, (select id from units where code = 'u'), 1, i % 7
+           from generate_series(1, 40) i;
+         insert into stock_movements (product_id, kind, quantity)
+         select id, 'opening', id % 9 from products where id % 9 <> 0;",
+    )
+    .await;
+    let check = |what: &'static str| {
+        let sql = "select
+              (select count(*) from products
+                where low_stock_gap is distinct from case when stock <= min_stock then stock - min_stock end),
+              (select array_agg(id order by low_stock_gap, id) from (select id, low_stock_gap from products
+                where active and track_stock and low_stock_gap is not null order by low_stock_gap, id limit 10) x),
+              (select array_agg(id order by stock - min_stock, id) from (select id, stock, min_stock from products
+                where active and track_stock and stock <= min_stock order by stock - min_stock, id limit 10) y)";
+        (what, sql)
+    };
+    let verify = async |c: &mut Client, (what, sql): (&str, &str)| {
+        let tx = c.transaction().await.expect("begin");
+        set_ctx(&tx, Some(a), Some(ua), &roles().owner).await;
+        let row = tx.query_one(sql, &[]).await.expect("low stock");
+        tx.commit().await.expect("commit");
+        assert_eq!(row.get::<_, i64>(0), 0, "{what}: gap differs from stock - minimum");
+        let (by_gap, direct): (Option<Vec<i64>>, Option<Vec<i64>>) = (row.get(1), row.get(2));
+        assert!(by_gap.as_ref().is_some_and(|v| v.len() == 10), "{what}: {by_gap:?}");
+        assert_eq!(by_gap, direct, "{what}");
+    };
+    verify(&mut c, check("after the opening stock")).await;
+    write(
+        &mut c,
+        a,
+        ua,
+        "insert into stock_movements (product_id, kind, quantity)
+         select id, 'adjustment', case when id % 2 = 0 then 5 else -1 end from products where stock >= 1;
+         update products set min_stock = min_stock + 3 where id % 5 = 0;
+         update products set active = false where id = 3;",
+    )
+    .await;
+    verify(&mut c, check("after adjustments and new minimums")).await;
+}

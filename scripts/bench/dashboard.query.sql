@@ -12,8 +12,8 @@ with st as (select time_zone as tz from settings)
      union all
      (select 2, p.id, p.name, p.stock, p.min_stock, u.code, null, null
         from products p join units u on u.id = p.unit_id
-       where p.active and p.track_stock and p.stock - p.min_stock <= 0
-       order by p.stock - p.min_stock, p.id limit 10)
+       where p.active and p.track_stock and p.low_stock_gap is not null
+       order by p.low_stock_gap, p.id limit 10)
      union all
      (select 3, s.id, c.name, s.total, null, null, s.created_at at time zone st.tz, s.status = 'voided'
         from sales s join customers c on c.id = s.customer_id cross join st
@@ -36,8 +36,8 @@ with st as (select time_zone as tz from settings)
      union all
      (select 2, p.id, p.name, p.stock, p.min_stock, u.code, null, null
         from products p join units u on u.id = p.unit_id
-       where p.active and p.track_stock and p.stock - p.min_stock <= 0
-       order by p.stock - p.min_stock, p.id limit 10)
+       where p.active and p.track_stock and p.low_stock_gap is not null
+       order by p.low_stock_gap, p.id limit 10)
      union all
      (select 3, s.id, c.name, null, null, null, s.created_at at time zone st.tz, s.status = 'voided'
         from sales s join customers c on c.id = s.customer_id cross join st

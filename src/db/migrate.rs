@@ -28,6 +28,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (11, "plan_limits", include_str!("../../sql/tenant/V11__plan_limits.sql")),
     (12, "database_rules", include_str!("../../sql/tenant/V12__database_rules.sql")),
     (13, "shop_counters", include_str!("../../sql/tenant/V13__shop_counters.sql")),
+    (14, "hot_stock_updates", include_str!("../../sql/tenant/V14__hot_stock_updates.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.

@@ -57,9 +57,10 @@ pub struct Dashboard {
 }
 
 /// The parts every role sees: 1 = active products (the per-shop counter kept by trigger, see
-/// sql/app/V21), 2 = furthest below minimum (the partial index
-/// on `stock - min_stock` reads at most ten entries), 3 = latest sales. Columns: part, id, name,
-/// a, b, unit, at, voided. `$total` is the sale total or null.
+/// sql/app/V21), 2 = furthest below minimum (the partial index on `low_stock_gap`, which is
+/// `stock - min_stock` at or below the minimum and null above it, sql/tenant/V14, reads at most
+/// ten entries), 3 = latest sales. Columns: part, id, name, a, b, unit, at, voided. `$total` is
+/// the sale total or null.
 macro_rules! common_parts {
     ($total:literal) => {
         concat!(
@@ -69,8 +70,8 @@ macro_rules! common_parts {
      union all
      (select 2, p.id, p.name, p.stock, p.min_stock, u.code, null, null
         from products p join units u on u.id = p.unit_id
-       where p.active and p.track_stock and p.stock - p.min_stock <= 0
-       order by p.stock - p.min_stock, p.id limit 10)
+       where p.active and p.track_stock and p.low_stock_gap is not null
+       order by p.low_stock_gap, p.id limit 10)
      union all
      (select 3, s.id, c.name, ",
             $total,
