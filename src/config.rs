@@ -81,6 +81,9 @@ pub struct Config {
     /// Prepared statements a pooled connection keeps cached (`STOCK_DB_STATEMENT_CACHE_MAX`,
     /// default 500; 0 = no bound): past it the connection's cache is emptied when it is next taken.
     pub statement_cache_max: usize,
+    /// Spare shops `stock serve` keeps made ahead for sign-up (`STOCK_SPARE_SHOPS`, default 2;
+    /// 0 = none: sign-up then creates the shop's schema in the request). See docs/SCALING.md §3.1.
+    pub spare_shops: usize,
 }
 
 /// How to reach the mail server, from `smtp://host:port` (plain), `smtp://host:port?tls=starttls`
@@ -157,6 +160,7 @@ impl Default for Config {
             pool_max_lifetime: Some(Duration::from_secs(600)),
             pool_max_uses: None,
             statement_cache_max: 500,
+            spare_shops: 2,
         }
     }
 }
@@ -263,6 +267,9 @@ impl Config {
         }
         if let Some(v) = get("STOCK_DB_STATEMENT_CACHE_MAX") {
             c.statement_cache_max = v.parse().map_err(|e| invalid("STOCK_DB_STATEMENT_CACHE_MAX", e))?;
+        }
+        if let Some(v) = get("STOCK_SPARE_SHOPS") {
+            c.spare_shops = v.parse().map_err(|e| invalid("STOCK_SPARE_SHOPS", e))?;
         }
         Ok(c)
     }
