@@ -21,6 +21,7 @@ const REFILL_LOCK: i64 = 0x5354_4f43_4b53_5052; // "STOCKSPR"
 const CHECK_EVERY: Duration = Duration::from_secs(60);
 /// Wait before retrying after the refill task lost its connection or failed.
 const RETRY_AFTER: Duration = Duration::from_secs(30);
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 
 const COUNT_CURRENT: &str = "select count(*) from app.tenants
      where status = 'spare'
@@ -59,18 +60,35 @@ pub async fn top_up(client: &mut Client, keep: usize, wait: bool) -> Result<usiz
 }
 
 /// Starts `stock serve`'s refill task (nothing when `STOCK_SPARE_SHOPS` is 0). It runs until the
-/// process ends; a provisioning cut off by shutdown rolls back.
+/// process ends (a provisioning cut off by shutdown rolls back), retrying a lost connection with a
+/// growing wait, and stops for good when `DATABASE_URL` may not provision.
 pub fn spawn_refill(config: &Config) {
     if config.spare_shops == 0 {
         return;
     }
     let config = config.clone();
     tokio::spawn(async move {
+        let mut wait = RETRY_AFTER;
         loop {
-            if let Err(e) = refill(&config).await {
-                tracing::warn!(error = %e, "spare shops: refill failed; retrying in {}s", RETRY_AFTER.as_secs());
+            match refill(&config).await {
+                Err(DbError::Pg(e))
+                    if e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>
+                {
+                    // the web process was given only the app login (docker/compose.yaml): the
+                    // administrative side provisions them (`stock tenant spares`)
+                    tracing::warn!(
+                        "spare shops: DATABASE_URL is not the administrative connection; this process \
+                         makes none (set STOCK_SPARE_SHOPS=0 and run `stock tenant spares` instead)"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "spare shops: refill failed; retrying in {}s", wait.as_secs())
+                }
+                Ok(()) => {}
             }
-            tokio::time::sleep(RETRY_AFTER).await;
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(MAX_RETRY_AFTER);
         }
     });
 }
