@@ -339,6 +339,14 @@ mod tests {
     }
 
     #[test]
+    fn spare_shops_default_to_two_and_zero_turns_them_off() {
+        assert_eq!(from(&[]).expect("config").spare_shops, 2);
+        assert_eq!(from(&[("STOCK_SPARE_SHOPS", "0")]).expect("config").spare_shops, 0);
+        let e = from(&[("STOCK_SPARE_SHOPS", "-1")]).expect_err("negative");
+        assert!(e.to_string().contains("STOCK_SPARE_SHOPS"));
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         let e = from(&[("STOCK_LISTEN", "nowhere")]).expect_err("bad listen");
         assert!(e.to_string().contains("STOCK_LISTEN"));
