@@ -24,17 +24,19 @@ grant execute on function app_private.my_shops(bytea) to {{anon}}, {{owner}}, {{
 grant execute on function app_private.switch_shop(bytea, bigint) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
 grant execute on function app_private.create_shop_for_session(bytea, text, text) to {{anon}}, {{owner}}, {{admin}}, {{staff}};
 
--- app.tenants: a member reads the row of the shop in context; only its owner renames it.
+-- app.tenants: a member reads the row of the shop in context; only its owner renames it. A spare
+-- shop (made ahead for sign-up, sql/app/V23) is nobody's: no request role sees or changes it, even
+-- in a context that names it.
 alter table app.tenants enable row level security;
 alter table app.tenants force row level security;
 drop policy if exists definer_all on app.tenants;
 create policy definer_all on app.tenants to {{schema_owner}} using (true) with check (true);
 drop policy if exists member_read on app.tenants;
 create policy member_read on app.tenants for select to {{owner}}, {{admin}}, {{staff}}
-    using (id = (select app.current_tenant_id()));
+    using (id = (select app.current_tenant_id()) and status <> 'spare');
 drop policy if exists owner_update on app.tenants;
 create policy owner_update on app.tenants for update to {{owner}}
-    using (id = (select app.current_tenant_id()))
+    using (id = (select app.current_tenant_id()) and status <> 'spare')
     with check (id = (select app.current_tenant_id()));
 revoke all on app.tenants from {{app}}, {{owner}}, {{admin}}, {{staff}}, {{anon}};
 grant select (id, slug, name, status, created_at) on app.tenants to {{owner}}, {{admin}}, {{staff}};
@@ -231,11 +233,11 @@ grant select on app.admin_audit to {{superadmin}};
 -- shops: the panel reads them all and changes only their status (suspend / reactivate)
 drop policy if exists superadmin_read on app.tenants;
 create policy superadmin_read on app.tenants for select to {{superadmin}}
-    using ((select app.current_admin_id()) is not null);
+    using ((select app.current_admin_id()) is not null and status <> 'spare');
 drop policy if exists superadmin_status on app.tenants;
 create policy superadmin_status on app.tenants for update to {{superadmin}}
-    using ((select app.current_admin_id()) is not null)
-    with check ((select app.current_admin_id()) is not null);
+    using ((select app.current_admin_id()) is not null and status <> 'spare')
+    with check ((select app.current_admin_id()) is not null and status <> 'spare');
 revoke all on app.tenants from {{superadmin}}, {{support}};
 grant select (id, slug, name, status, schema_name, schema_version, locale, created_at) on app.tenants to {{superadmin}};
 grant update (status) on app.tenants to {{superadmin}};
@@ -271,7 +273,8 @@ grant select, insert (tenant_id, amount, paid_on, method, reference, recorded_by
 -- "view as": the shop in context, its members' names (sales and movements show who), read only
 drop policy if exists support_read on app.tenants;
 create policy support_read on app.tenants for select to {{support}}
-    using (id = (select app.current_tenant_id()) and (select app.current_admin_id()) is not null);
+    using (id = (select app.current_tenant_id()) and (select app.current_admin_id()) is not null
+           and status <> 'spare');
 grant select (id, slug, name, status, created_at) on app.tenants to {{support}};
 drop policy if exists support_read on app.users;
 create policy support_read on app.users for select to {{support}}

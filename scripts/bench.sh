@@ -31,7 +31,8 @@
 #           BYPASSRLS role on the same schema, created and dropped by the run
 #   memory  server RSS and the PostgreSQL backends' memory (Pss) under random access, with and
 #           without a pooled connection lifetime (STOCK_POOL_MAX_LIFETIME_SECONDS)
-#   signup  POST /signup over HTTP (real form, CSRF) with the shops present: median and p95
+#   signup  POST /signup over HTTP (real form, CSRF) with the shops present: median and p95, first
+#           without spare shops, then with spares made first (`stock tenant spares`), in one run
 #   Knobs: STOCK_BENCH_SCALE_SECONDS (20) per wrk run, STOCK_BENCH_RANDOM_PG_SECONDS (40) and
 #   STOCK_BENCH_SCALE_PG_SECONDS (15) per pgbench run of random and rls, STOCK_BENCH_MEMORY_SECONDS
 #   (60), STOCK_BENCH_SCALE_CONNECTIONS (8), STOCK_BENCH_SIGNUPS (40), STOCK_BENCH_SCALE_FRESH=1

@@ -84,6 +84,9 @@ pub struct Config {
     /// Shards the app's pool is split into, picked by the session (`STOCK_POOL_SHARDS`, default
     /// 1; at most `STOCK_POOL_SIZE`): see `db::AppPools`.
     pub pool_shards: usize,
+    /// Spare shops `stock serve` keeps made ahead for sign-up (`STOCK_SPARE_SHOPS`, default 2;
+    /// 0 = none: sign-up then creates the shop's schema in the request). See docs/SCALING.md §3.1.
+    pub spare_shops: usize,
 }
 
 /// How to reach the mail server, from `smtp://host:port` (plain), `smtp://host:port?tls=starttls`
@@ -161,6 +164,7 @@ impl Default for Config {
             pool_max_uses: None,
             statement_cache_max: 500,
             pool_shards: 1,
+            spare_shops: 2,
         }
     }
 }
@@ -277,6 +281,9 @@ impl Config {
         if let Some(v) = get("STOCK_DB_STATEMENT_CACHE_MAX") {
             c.statement_cache_max = v.parse().map_err(|e| invalid("STOCK_DB_STATEMENT_CACHE_MAX", e))?;
         }
+        if let Some(v) = get("STOCK_SPARE_SHOPS") {
+            c.spare_shops = v.parse().map_err(|e| invalid("STOCK_SPARE_SHOPS", e))?;
+        }
         Ok(c)
     }
 
@@ -342,6 +349,14 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert!(c.cookie_secure);
         assert_eq!(Config::default().listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn spare_shops_default_to_two_and_zero_turns_them_off() {
+        assert_eq!(from(&[]).expect("config").spare_shops, 2);
+        assert_eq!(from(&[("STOCK_SPARE_SHOPS", "0")]).expect("config").spare_shops, 0);
+        let e = from(&[("STOCK_SPARE_SHOPS", "-1")]).expect_err("negative");
+        assert!(e.to_string().contains("STOCK_SPARE_SHOPS"));
     }
 
     #[test]

@@ -20,6 +20,8 @@ slug scale-<i:04>, name "Tienda <i:04>" and an owner whose session cookie is sca
   signup  GET /signup then POST /signup (the real form with its CSRF token), N times in a row;
           every answer checked (303 to /dashboard, a session cookie, the dashboard names the new
           shop); then app_private.sign_up alone through psql, rolled back, for the database part.
+          Two passes (--slot none, then --slot spares after spare shops were made): the second
+          renders both, and which sign-ups claimed a spare.
 
 Each writes target/bench/<name>.json and .md and its section of docs/BENCHMARKS.md.
 """
@@ -673,12 +675,25 @@ def render_memory(r):
 # signup
 
 
+def spare_ids(admin):
+    return {int(r[0]) for r in admin.rows("select id from app.tenants where status = 'spare'") if r and r[0]}
+
+
 def cmd_signup(args):
+    """One pass: --slot none (spares dropped first: every shop is created in the request) or
+    --slot spares (run after `stock tenant spares --keep N`: every sign-up should claim one). The
+    spares pass renders both passes in one section."""
     admin, machine, host, port = base(args)
     started = datetime.datetime.now(datetime.timezone.utc)
-    n_shops = int(admin.rows("select count(*) from app.tenants")[0][0])
+    if args.slot == "none":
+        # leftovers of an earlier run would be claimed: drop them (nobody's shops, by definition)
+        for sid in sorted(spare_ids(admin)):
+            admin.text(f"begin; drop schema if exists tenant_{sid} cascade; "
+                       f"delete from app.tenants where id = {sid} and status = 'spare'; commit;")
+    spares_before = spare_ids(admin)
+    n_shops = int(admin.rows("select count(*) from app.tenants where status <> 'spare'")[0][0])
     run = started.strftime("%Y%m%d%H%M%S")
-    times, problems = [], []
+    times, problems, claimed = [], [], 0
     for k in range(args.signups):
         c = sb.Client(host, port)
         status, _, body = c.request("GET", "/signup")
@@ -704,7 +719,15 @@ def cmd_signup(args):
             continue
         c.close()
         times.append(ms)
-    # the database part alone: app_private.sign_up through psql, rolled back
+        got = admin.rows(f"select id from app.tenants where name = '{name}'")
+        if got and got[0] and int(got[0][0]) in spares_before:
+            claimed += 1
+    if args.slot == "spares" and claimed < len(times):
+        problems.append(f"only {claimed} of {len(times)} sign-ups claimed a spare (make more first)")
+    if args.slot == "none" and claimed:
+        problems.append(f"{claimed} sign-ups claimed a spare in the pass without spares")
+    # the database part alone: app_private.sign_up through psql, rolled back (a claimed spare
+    # stays a spare)
     db_ms = []
     hash_ = admin.rows("select password_hash from app.users where email = 'owner@demo.test'")[0][0]
     for k in range(args.db_signups):
@@ -726,41 +749,84 @@ def cmd_signup(args):
     profile = [r for r in rows if len(r) == 4]
     q = statistics.quantiles(times, n=20, method="inclusive") if len(times) >= 2 else [float("nan")] * 19
     report = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "machine": machine, "shops_before": n_shops,
+              "slot": args.slot, "spares_before": len(spares_before), "claimed": claimed,
+              "provision_note": args.label,
               "signups": len(times), "http_ms": times, "median": statistics.median(times) if times else float("nan"),
               "p95": q[18], "db_ms": db_ms, "db_median": statistics.median(db_ms) if db_ms else float("nan"),
               "problems": problems, "profile": profile}
-    finish(args, "signup", report, render_signup, not problems and report["median"] == report["median"])
+    ok = not problems and report["median"] == report["median"]
+    if args.slot == "none":
+        report["loadavg_end"] = os.getloadavg()
+        os.makedirs(args.out_dir, exist_ok=True)
+        with open(os.path.join(args.out_dir, "signup-none.json"), "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2, default=str)
+        print(f"signup without spares: median {report['median']:.0f} ms over {len(times)} sign-ups")
+        sys.exit(0 if ok else 1)
+    try:
+        with open(os.path.join(args.out_dir, "signup-none.json"), encoding="utf-8") as f:
+            report["without"] = json.load(f)
+    except OSError:
+        report["without"] = None
+    finish(args, "signup", report, render_signup, ok)
 
 
 def render_signup(r):
-    L = [header(r, f"{r['shops_before']:,} shops in the database before the first sign-up")]
+    w = r.get("without")
+    L = [header(r, f"{r['shops_before']:,} shops in the database before the sign-ups of the spares pass")]
     L.append("")
     L.append("Each sign-up: GET /signup (the form and its CSRF token, a fresh client), then POST /signup with shop "
              "name, name, e-mail and password, answered 303 to /dashboard with a session cookie; the dashboard is "
-             "then fetched and must name the new shop. Timed: the POST alone. The database part: "
-             "`app_private.sign_up` alone through psql (`\\timing`, each rolled back).")
+             "then fetched and must name the new shop. Timed: the POST alone. Two passes in this run, each with "
+             "its own `stock serve`: **without spares** (leftover spares dropped, `STOCK_SPARE_SHOPS=0`: the "
+             "schema is created in the request, as before issue 8), then **with spares** made first by "
+             f"`stock tenant spares` ({r.get('provision_note') or 'see the log'}; the server keeps 2 more), "
+             "so that every sign-up claims one. The database part: `app_private.sign_up` alone through psql "
+             "(`\\timing`, each rolled back; with spares present it claims one, and the rollback returns it).")
     L.append("")
     L.append("| what | n | median | p95 | max | target |")
     L.append("|---|---:|---:|---:|---:|---|")
-    t = r["http_ms"]
-    L.append(f"| POST /signup over HTTP (ms) | {len(t)} | **{r['median']:.0f}** | {r['p95']:.0f} | "
-             f"{max(t) if t else float('nan'):.0f} | median < 150 ms: {'met' if r['median'] < 150 else '**missed**'} |")
-    d = r["db_ms"]
-    if d:
-        L.append(f"| `app_private.sign_up` alone (ms) | {len(d)} | {r['db_median']:.0f} | "
-                 f"{statistics.quantiles(d, n=20, method='inclusive')[18] if len(d) >= 2 else d[0]:.0f} | {max(d):.0f} | — |")
+
+    def http_row(label, x):
+        t = x["http_ms"]
+        return (f"| {label} | {len(t)} | **{x['median']:.0f}** | {x['p95']:.0f} | "
+                f"{max(t) if t else float('nan'):.0f} | median < 150 ms: {'met' if x['median'] < 150 else '**missed**'} |")
+
+    def db_row(label, x):
+        d = x["db_ms"]
+        if not d:
+            return None
+        p95 = statistics.quantiles(d, n=20, method='inclusive')[18] if len(d) >= 2 else d[0]
+        return f"| {label} | {len(d)} | {x['db_median']:.0f} | {p95:.0f} | {max(d):.0f} | — |"
+
+    if w:
+        L.append(http_row("POST /signup over HTTP, without spares (ms)", w))
+    L.append(http_row(f"POST /signup over HTTP, claiming a spare (ms; {r['claimed']} of {r['signups']} claimed)", r))
+    db_rows = [("`app_private.sign_up` alone, without spares (ms)", w)] if w else []
+    db_rows.append(("`app_private.sign_up` alone, claiming a spare (ms)", r))
+    for label, x in db_rows:
+        row = db_row(label, x)
+        if row:
+            L.append(row)
+    if w and w["median"] == w["median"] and r["median"] == r["median"]:
+        L.append("")
+        L.append(f"Median with spares / without, in this run: HTTP **{r['median'] / w['median']:.2f}** "
+                 f"({w['median']:.0f} → {r['median']:.0f} ms)"
+                 + (f", the database part {r['db_median'] / w['db_median']:.3f} "
+                    f"({w['db_median']:.0f} → {r['db_median']:.1f} ms)."
+                    if w.get("db_ms") and r.get("db_ms") else "."))
     if r.get("profile"):
         L.append("")
-        L.append("One `app_private.sign_up` with `track_functions = 'all'` (rolled back), the functions taking the "
-                 "most time (ms, including the functions they call / their own):")
+        L.append("One `app_private.sign_up` claiming a spare with `track_functions = 'all'` (rolled back), the "
+                 "functions taking the most time (ms, including the functions they call / their own):")
         L.append("")
         L.append("| function | calls | total ms | own ms |")
         L.append("|---|---:|---:|---:|")
         for name, calls, total, own in r["profile"][:8]:
             L.append(f"| `{name}` | {calls} | {total} | {own} |")
-    if r["problems"]:
+    problems = r["problems"] + ((w or {}).get("problems") or [])
+    if problems:
         L.append("")
-        L.append("**Problems**: " + "; ".join(r["problems"][:10]))
+        L.append("**Problems**: " + "; ".join(problems[:10]))
     return "\n".join(L)
 
 

@@ -233,7 +233,7 @@ pub async fn run(cmd: BackupCommand, config: &Config) -> Result<(), String> {
             fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             let client = connect_admin(config).await.map_err(err)?;
             let slugs: Vec<String> = client
-                .query("select slug from app.tenants order by id", &[])
+                .query("select slug from app.tenants where status <> 'spare' order by id", &[])
                 .await
                 .map_err(|e| crate::db::DbError::Pg(e).to_string())?
                 .iter()

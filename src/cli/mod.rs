@@ -28,7 +28,8 @@ use crate::domain::auth::Password;
         database is created when missing), STOCK_LISTEN (default 127.0.0.1:8080), STOCK_SECRET_KEY \
         (32+ characters), STOCK_COOKIE_SECURE, STOCK_ROLE_PREFIX (default stock), STOCK_POOL_SIZE, \
         STOCK_SESSION_TTL_MINUTES, STOCK_LOG_FORMAT (text|json), STOCK_METRICS_TOKEN, \
-        STOCK_SHUTDOWN_TIMEOUT_SECONDS (default 25), STOCK_DB_UNNAMED_STATEMENTS, RUST_LOG."
+        STOCK_SHUTDOWN_TIMEOUT_SECONDS (default 25), STOCK_DB_UNNAMED_STATEMENTS, STOCK_SPARE_SHOPS \
+        (default 2), RUST_LOG."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -153,6 +154,7 @@ async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     tracing::info!(%addr, "listening");
+    crate::db::spares::spawn_refill(&app.config);
     println!("Stock is serving on http://{addr}");
     // After the signal the listener is closed at once (new connections are refused) and the
     // requests in flight get `grace` to finish; idle keep-alive connections are closed.

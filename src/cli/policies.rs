@@ -70,8 +70,10 @@ async fn shops(client: &Client, key: Option<&str>) -> Result<Vec<Shop>, String> 
     };
     let rows = client
         .query(
+            // spares are left out: their schema privileges are revoked on purpose until a claim
+            // (sql/app/V23), and `stock migrate` applies the same templates to them
             "select id, slug, schema_name, schema_version from app.tenants
-              where $1::bigint is null or id = $1 order by id",
+              where ($1::bigint is null or id = $1) and status <> 'spare' order by id",
             &[&only],
         )
         .await

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use crate::config::Config;
-use crate::db::connect_admin;
+use crate::db::{connect_admin, spares};
 use crate::domain::auth::{hash_password, Email};
 use crate::domain::member::Role;
 use crate::domain::shop::{self, shop_name, TenantSlug};
@@ -58,6 +58,14 @@ pub enum TenantCommand {
     },
     /// Check an archive (structure, manifest, checksums) without a database, and summarize it.
     Verify { file: std::path::PathBuf },
+    /// Make spare shops ahead (fully migrated, nobody's yet) until KEEP exist at the latest
+    /// migration, so sign-up claims one instead of creating a schema. `stock serve` also keeps
+    /// STOCK_SPARE_SHOPS of them. See docs/RUNBOOK.md.
+    Spares {
+        /// How many to keep (default STOCK_SPARE_SHOPS, 2).
+        #[arg(long)]
+        keep: Option<usize>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +134,18 @@ pub async fn run_tenant(cmd: TenantCommand, config: &Config) -> Result<(), Strin
         TenantCommand::Clone { shop, new_slug } => super::backup::clone(config, &shop, &new_slug).await,
         TenantCommand::Drop { shop, yes } => super::backup::drop_shop(config, &shop, yes).await,
         TenantCommand::Verify { file } => super::backup::verify(&file),
+        TenantCommand::Spares { keep } => {
+            let keep = keep.unwrap_or(config.spare_shops);
+            let mut client = connect_admin(config).await.map_err(|e| e.to_string())?;
+            let started = std::time::Instant::now();
+            let made = spares::top_up(&mut client, keep, true).await.map_err(|e| e.to_string())?;
+            let have = spares::count(&client).await.map_err(|e| e.to_string())?;
+            println!(
+                "spare shops: {have} ready (keep {keep}); made {made} in {:.2}s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod inspect;
 pub mod migrate;
 pub mod roles;
+pub mod spares;
 pub mod tx;
 
 use std::hash::{Hash, Hasher};

@@ -142,13 +142,13 @@ pub async fn create_tenant(
     Ok((id, slug))
 }
 
-/// Operators: every shop with its member count.
+/// Operators: every shop with its member count (spare shops are nobody's shop yet: not listed).
 pub async fn list_tenants(client: &impl GenericClient) -> Result<Vec<ShopRow>, DbError> {
     let rows = client
         .query(
             "select t.id, t.slug, t.name, t.schema_name, t.status, t.schema_version,
                     (select count(*) from app.memberships m where m.tenant_id = t.id)
-               from app.tenants t order by t.id",
+               from app.tenants t where t.status <> 'spare' order by t.id",
             &[],
         )
         .await?;
@@ -166,11 +166,15 @@ pub async fn list_tenants(client: &impl GenericClient) -> Result<Vec<ShopRow>, D
         .collect())
 }
 
-/// Operators: a shop by slug or numeric id.
+/// Operators: a shop by slug or numeric id (never a spare).
 pub async fn find_tenant(client: &impl GenericClient, key: &str) -> Result<Option<(i64, String)>, DbError> {
     let id: Option<i64> = key.parse().ok();
-    let row =
-        client.query_opt("select id, slug from app.tenants where slug = $1 or id = $2", &[&key, &id]).await?;
+    let row = client
+        .query_opt(
+            "select id, slug from app.tenants where (slug = $1 or id = $2) and status <> 'spare'",
+            &[&key, &id],
+        )
+        .await?;
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 

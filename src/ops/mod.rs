@@ -79,7 +79,7 @@ pub struct Shop {
     pub schema_version: i32,
 }
 
-/// Finds a shop by slug or id.
+/// Finds a shop by slug or id; never a spare (nothing to back up, clone or drop there).
 pub async fn find_shop(
     client: &impl tokio_postgres::GenericClient,
     key: &str,
@@ -87,7 +87,7 @@ pub async fn find_shop(
     let row = client
         .query_opt(
             "select id, slug, name, schema_name, status, schema_version from app.tenants
-              where slug = $1 or id::text = $1 order by (slug = $1) desc limit 1",
+              where (slug = $1 or id::text = $1) and status <> 'spare' order by (slug = $1) desc limit 1",
             &[&key],
         )
         .await?;

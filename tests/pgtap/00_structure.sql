@@ -130,6 +130,9 @@ select function_privs_are('app_private', 'create_tenant', array['text', 'text'],
 select function_privs_are('app_private', 'migrate_tenant', array['bigint'], r, '{}'::name[],
                           format('%s cannot execute app_private.migrate_tenant', r))
   from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app']::name[]) r;
+select function_privs_are('app_private', 'provision_spare', '{}'::name[], r, '{}'::name[],
+                          format('%s cannot execute app_private.provision_spare', r))
+  from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app', :'superadmin', :'support']::name[]) r;
 
 -- plan limits (docs/PLANS.md): only the owner reads the shop's plan and usage; the checks
 -- themselves run in triggers and are callable by no request role
