@@ -26,6 +26,9 @@ pub fn start(db: TestDb, extra_env: &[(&str, &str)]) -> (TestApp, Proc) {
         .env("STOCK_SECRET_KEY", db.config.secret_key.expose())
         .env("STOCK_LISTEN", "127.0.0.1:0")
         .env("STOCK_POOL_SIZE", "4")
+        // no spare shops made in the background while a test times the process (tests/spare_shops.rs
+        // covers the refill task)
+        .env("STOCK_SPARE_SHOPS", "0")
         .env("STOCK_LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
