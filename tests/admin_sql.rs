@@ -438,6 +438,33 @@ async fn a_suspended_shops_context_reads_nothing() {
         let e = tx.query(&format!("select * from {sa}.{table}"), &[]).await.expect_err("suspended read");
         assert_eq!(code(&e), Some("42501"), "{table}");
     }
+
+    // a context built by hand on the app's login connection (not through the session resolver):
+    // the shop roles have lost USAGE on the schema, whatever `stock migrate` re-applies
+    let by_hand = |role: String| {
+        let (db, sa) = (&db, sa.clone());
+        async move {
+            let mut c = db.app_login().await;
+            let tx = c.transaction().await.expect("begin");
+            set_ctx(&tx, Some(a), Some(owner), &role).await;
+            let got = tx.query_one(&format!("select count(*) from {sa}.settings"), &[]).await;
+            got.map(|r| r.get::<_, i64>(0)).map_err(|e| code(&e).map(str::to_string))
+        }
+    };
+    for role in [roles().owner, roles().admin, roles().staff] {
+        assert_eq!(by_hand(role.clone()).await, Err(Some("42501".into())), "{role} read a suspended shop");
+    }
+    admin.execute("select app_private.apply_tenant_policies($1)", &[&a]).await.expect("re-apply policies");
+    assert_eq!(by_hand(roles().owner).await, Err(Some("42501".into())), "policies re-applied opened it");
+    // support keeps USAGE for "view as" a suspended shop (its rows still need an admin's view)
+    assert!(by_hand(roles().support).await.is_ok(), "support lost its access to a suspended shop");
+    // reactivated: the same hand-built context reads again, and so does the member's session
+    admin.execute("update app.tenants set status = 'active' where id = $1", &[&a]).await.unwrap();
+    assert_eq!(by_hand(roles().owner).await, Ok(1));
+    let mut c = conn(&pool.clone().into(), false);
+    let (tx, ctx) = c.tenant_tx(&hash, Access::ReadOnly).await.unwrap().expect("session");
+    assert!(ctx.shop.as_ref().is_some_and(|s| s.active));
+    assert_eq!(tx.query_one("select count(*) from settings", &[]).await.unwrap().get::<_, i64>(0), 1);
 }
 
 #[tokio::test]

@@ -64,6 +64,25 @@ async fn a_freshly_migrated_database_is_clean_and_show_lists_it() {
     let run = assert_clean(&db, &["policies", "check"]);
     assert!(run.stdout.contains("2 shop(s)"), "{}", run.stdout);
 
+    // a suspended shop's roles lose USAGE on its schema on purpose: still clean, and a grant
+    // given back by hand while it is suspended is drift
+    let admin = db.admin().await;
+    admin
+        .execute("update app.tenants set status = 'suspended' where id = $1", &[&shop])
+        .await
+        .expect("suspend");
+    assert_clean(&db, &["policies", "check"]);
+    admin
+        .batch_execute(&format!("grant usage on schema {schema} to {}", roles().staff))
+        .await
+        .expect("grant");
+    assert_drift(&db, &["policies", "check"], &schema);
+    admin
+        .execute("update app.tenants set status = 'active' where id = $1", &[&shop])
+        .await
+        .expect("reactivate");
+    assert_clean(&db, &["policies", "check"]);
+
     let staff = roles().staff;
     let show = stock(&db, &["policies", "show", "--tenant", &shop.to_string()]);
     assert_eq!(show.code, Some(0), "{}", show.all());
