@@ -82,7 +82,8 @@ pub struct Config {
     /// default 500; 0 = no bound): past it the connection's cache is emptied when it is next taken.
     pub statement_cache_max: usize,
     /// Shards the app's pool is split into, picked by the session (`STOCK_POOL_SHARDS`, default
-    /// 1; at most `STOCK_POOL_SIZE`): see `db::AppPools`.
+    /// 4, or `STOCK_POOL_SIZE` when that is smaller; set explicitly, at most `STOCK_POOL_SIZE`):
+    /// see `db::AppPools`.
     pub pool_shards: usize,
     /// Spare shops `stock serve` keeps made ahead for sign-up (`STOCK_SPARE_SHOPS`, default 2;
     /// 0 = none: sign-up then creates the shop's schema in the request). See docs/SCALING.md §3.1.
@@ -163,7 +164,7 @@ impl Default for Config {
             pool_max_lifetime: Some(Duration::from_secs(600)),
             pool_max_uses: None,
             statement_cache_max: 500,
-            pool_shards: 1,
+            pool_shards: 4,
             spare_shops: 2,
         }
     }
@@ -217,12 +218,14 @@ impl Config {
         }
         if let Some(v) = get("STOCK_POOL_SHARDS") {
             c.pool_shards = parse_positive("STOCK_POOL_SHARDS", &v)?;
-        }
-        if c.pool_shards > c.pool_size {
-            return Err(invalid(
-                "STOCK_POOL_SHARDS",
-                "must not exceed STOCK_POOL_SIZE (each shard needs a connection)",
-            ));
+            if c.pool_shards > c.pool_size {
+                return Err(invalid(
+                    "STOCK_POOL_SHARDS",
+                    "must not exceed STOCK_POOL_SIZE (each shard needs a connection)",
+                ));
+            }
+        } else {
+            c.pool_shards = c.pool_shards.min(c.pool_size);
         }
         if let Some(v) = get("STOCK_MIGRATE_PARALLELISM") {
             c.migrate_parallelism = parse_positive("STOCK_MIGRATE_PARALLELISM", &v)?;
@@ -421,7 +424,8 @@ mod tests {
         let e = from(&[("STOCK_POOL_MAX_USES", "-1")]).expect_err("bad uses");
         assert!(e.to_string().contains("STOCK_POOL_MAX_USES"));
         assert_eq!(c.statement_cache_max, 500);
-        assert_eq!(c.pool_shards, 1);
+        assert_eq!(c.pool_shards, 4);
+        assert_eq!(from(&[("STOCK_POOL_SIZE", "2")]).expect("small pool").pool_shards, 2);
         assert_eq!(from(&[("STOCK_POOL_SHARDS", "4")]).expect("shards").pool_shards, 4);
         let e = from(&[("STOCK_POOL_SHARDS", "0")]).expect_err("no shard");
         assert!(e.to_string().contains("STOCK_POOL_SHARDS"));
