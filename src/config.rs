@@ -81,9 +81,10 @@ pub struct Config {
     /// Prepared statements a pooled connection keeps cached (`STOCK_DB_STATEMENT_CACHE_MAX`,
     /// default 500; 0 = no bound): past it the connection's cache is emptied when it is next taken.
     pub statement_cache_max: usize,
-    /// Shards the app's pool is split into, picked by the session (`STOCK_POOL_SHARDS`, default
-    /// 4, or `STOCK_POOL_SIZE` when that is smaller; set explicitly, at most `STOCK_POOL_SIZE`):
-    /// see `db::AppPools`.
+    /// Shards the app's pool is split into, picked by the session (`STOCK_POOL_SHARDS`; 0, the
+    /// default, means `STOCK_POOL_SIZE / 4` between 1 and 4, so that each shard keeps at least four
+    /// connections: a few handlers hold two at once; set explicitly, at most `STOCK_POOL_SIZE`):
+    /// see `db::AppPools` and `Config::shards`.
     pub pool_shards: usize,
     /// Spare shops `stock serve` keeps made ahead for sign-up (`STOCK_SPARE_SHOPS`, default 2;
     /// 0 = none: sign-up then creates the shop's schema in the request). See docs/SCALING.md §3.1.
@@ -164,13 +165,21 @@ impl Default for Config {
             pool_max_lifetime: Some(Duration::from_secs(600)),
             pool_max_uses: None,
             statement_cache_max: 500,
-            pool_shards: 4,
+            pool_shards: 0,
             spare_shops: 2,
         }
     }
 }
 
 impl Config {
+    /// How many shards the app's pool has (see `pool_shards`).
+    pub fn shards(&self) -> usize {
+        match self.pool_shards {
+            0 => (self.pool_size / 4).clamp(1, 4),
+            k => k.min(self.pool_size.max(1)),
+        }
+    }
+
     /// Defaults overridden by the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -224,8 +233,6 @@ impl Config {
                     "must not exceed STOCK_POOL_SIZE (each shard needs a connection)",
                 ));
             }
-        } else {
-            c.pool_shards = c.pool_shards.min(c.pool_size);
         }
         if let Some(v) = get("STOCK_MIGRATE_PARALLELISM") {
             c.migrate_parallelism = parse_positive("STOCK_MIGRATE_PARALLELISM", &v)?;
@@ -424,9 +431,11 @@ mod tests {
         let e = from(&[("STOCK_POOL_MAX_USES", "-1")]).expect_err("bad uses");
         assert!(e.to_string().contains("STOCK_POOL_MAX_USES"));
         assert_eq!(c.statement_cache_max, 500);
-        assert_eq!(c.pool_shards, 4);
-        assert_eq!(from(&[("STOCK_POOL_SIZE", "2")]).expect("small pool").pool_shards, 2);
-        assert_eq!(from(&[("STOCK_POOL_SHARDS", "4")]).expect("shards").pool_shards, 4);
+        assert_eq!(c.shards(), 4);
+        assert_eq!(from(&[("STOCK_POOL_SIZE", "4")]).expect("small pool").shards(), 1);
+        assert_eq!(from(&[("STOCK_POOL_SIZE", "8")]).expect("pool of 8").shards(), 2);
+        assert_eq!(from(&[("STOCK_POOL_SIZE", "64")]).expect("large pool").shards(), 4);
+        assert_eq!(from(&[("STOCK_POOL_SHARDS", "3")]).expect("shards").shards(), 3);
         let e = from(&[("STOCK_POOL_SHARDS", "0")]).expect_err("no shard");
         assert!(e.to_string().contains("STOCK_POOL_SHARDS"));
         let e = from(&[("STOCK_POOL_SIZE", "2"), ("STOCK_POOL_SHARDS", "3")])

@@ -120,7 +120,7 @@ pub struct AppPools(std::sync::Arc<[Pool]>);
 
 impl AppPools {
     pub fn new(config: &Config, roles: &RoleNames) -> Result<AppPools, DbError> {
-        let k = config.pool_shards.clamp(1, config.pool_size.max(1));
+        let k = config.shards().max(1);
         let shards = (0..k)
             .map(|i| {
                 app_pool_of_size(config, roles, config.pool_size / k + usize::from(i < config.pool_size % k))
