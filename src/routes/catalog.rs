@@ -286,7 +286,7 @@ async fn create(app: App, req: Req, form: Form) -> Result<Response, AppError> {
         }
         Err(WriteError::Field(errors)) => {
             tx.rollback().await?;
-            let mut conn = app.conn().await?;
+            // the same connection: taking a second one while this one is held could wait on the pool
             let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
             form_page(&tx, &req, &ctx, &fields, &errors, None).await
         }
@@ -354,7 +354,7 @@ async fn update(app: App, req: Req, id: i64, form: Form) -> Result<Response, App
         Ok(false) => Err(AppError::NotFound),
         Err(WriteError::Field(errors)) => {
             tx.rollback().await?;
-            let mut conn = app.conn().await?;
+            // the same connection: taking a second one while this one is held could wait on the pool
             let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
             form_page(&tx, &req, &ctx, &fields, &errors, Some(id)).await
         }
@@ -405,7 +405,7 @@ async fn delete(app: App, req: Req, id: i64, _form: Form) -> Result<Response, Ap
         Ok(false) => Err(AppError::NotFound),
         Err(WriteError::Field(errors)) => {
             tx.rollback().await?;
-            let mut conn = app.conn().await?;
+            // the same connection: taking a second one while this one is held could wait on the pool
             let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
             detail_page(&tx, &req, &ctx, id, None, &errors).await
         }

@@ -413,7 +413,7 @@ async fn record_return(app: App, req: Req, id: i64, form: Form) -> Result<Respon
                 sales::ReturnRefusal::AccountNeedsCustomer => "pos.account_needs_customer",
             };
             tx.rollback().await?;
-            let mut conn = app.conn().await?;
+            // the same connection: taking a second one while this one is held could wait on the pool
             let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::VoidSales).await?;
             detail(&tx, &req, &ctx, id, &vec![("return", key)]).await
         }
