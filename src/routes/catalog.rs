@@ -7,7 +7,7 @@ use warp::Filter;
 
 use super::auth::{finish, page_for, with_flash};
 use super::{form, form_with, page, page_with, seg, seg2, upload_with};
-use crate::db::tx::{Access, Tx};
+use crate::db::tx::{Access, Conn, Tx};
 use crate::domain::catalog::{
     self, take, FieldErrors, Product, ProductFields, ProductQuery, Sort, WriteError,
 };
@@ -219,15 +219,15 @@ async fn form_page(
 }
 
 /// The product form again with the plan limit that refused it (409); nothing was written.
+/// Re-rendered on the request's own connection (after its write was rolled back).
 async fn limit_form_page(
-    app: &App,
+    conn: &mut Conn,
     req: &Req,
     fields: &ProductFields,
     id: Option<i64>,
     limit: &PlanLimit,
 ) -> Result<Response, AppError> {
-    let mut conn = app.conn().await?;
-    let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
+    let (tx, ctx) = req.shop_tx(conn, Access::ReadOnly, Permission::ManageCatalog).await?;
     let categories = catalog::category_options(&tx).await?;
     let units = catalog::units(&tx).await?;
     let errors = FieldErrors::new();
@@ -292,7 +292,7 @@ async fn create(app: App, req: Req, form: Form) -> Result<Response, AppError> {
         }
         Err(WriteError::Other(AppError::PlanLimit(limit))) => {
             tx.rollback().await?;
-            limit_form_page(&app, &req, &fields, None, &limit).await
+            limit_form_page(&mut conn, &req, &fields, None, &limit).await
         }
         Err(WriteError::Other(e)) => Err(e),
     }
@@ -360,7 +360,7 @@ async fn update(app: App, req: Req, id: i64, form: Form) -> Result<Response, App
         }
         Err(WriteError::Other(AppError::PlanLimit(limit))) => {
             tx.rollback().await?;
-            limit_form_page(&app, &req, &fields, Some(id), &limit).await
+            limit_form_page(&mut conn, &req, &fields, Some(id), &limit).await
         }
         Err(WriteError::Other(e)) => Err(e),
     }
