@@ -416,12 +416,12 @@ async fn recording_a_payment_writes_both_ledgers_or_neither() {
     let entry = |amount: &str, note: &str| AccountEntry::parse(amount, note, Locale::Es).expect("entry");
 
     // an opening balance, only as the first entry
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(uid), &role).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(uid), &role).await;
     assert!(customers::record_opening(&tx, id, &entry("80", "saldo 2023")).await.is_ok());
     tx.commit().await.expect("commit");
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(uid), &role).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(uid), &role).await;
     match customers::record_opening(&tx, id, &entry("5", "")).await {
         Err(WriteError::Field(e)) => assert_eq!(e, vec![("amount", "customer.error_opening_not_first")]),
         _ => panic!("a second opening balance was accepted"),
@@ -429,8 +429,8 @@ async fn recording_a_payment_writes_both_ledgers_or_neither() {
     drop(tx);
 
     // above the debt: refused, and neither ledger has anything
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(uid), &role).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(uid), &role).await;
     match customers::record_payment(&tx, id, PaymentMethod::Cash, &entry("80,01", "")).await {
         Err(WriteError::Field(e)) => assert_eq!(e, vec![("amount", "payment.error_exceeds_debt")]),
         _ => panic!("a payment above the debt was accepted"),
@@ -440,16 +440,16 @@ async fn recording_a_payment_writes_both_ledgers_or_neither() {
     assert_eq!(count(&admin, &money, &[]).await, 0);
 
     // a payment: the account goes down, the money ledger gets the income, both or neither
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(uid), &role).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(uid), &role).await;
     let left = customers::record_payment(&tx, id, PaymentMethod::Card, &entry("30,25", "")).await;
     assert!(matches!(left, Ok(b) if b == dec("49.75")), "balance left");
     tx.rollback().await.expect("rollback");
     assert_eq!(count(&admin, &money, &[]).await, 0, "rolled back: no income");
     assert_eq!(balance(&admin, &shop, id).await, dec("80"), "rolled back: still owed");
 
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(uid), &role).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(uid), &role).await;
     assert!(customers::record_payment(&tx, id, PaymentMethod::Card, &entry("30,25", "")).await.is_ok());
     tx.commit().await.expect("commit");
     let row = admin
@@ -484,8 +484,8 @@ async fn recording_a_payment_writes_both_ledgers_or_neither() {
 
     // staff through the same functions: refused by the database
     let (sid, srole) = shop.user(Who::Staff);
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(sid), &srole).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(sid), &srole).await;
     match customers::record_payment(&tx, id, PaymentMethod::Cash, &entry("1", "")).await {
         Err(WriteError::Other(stock::error::AppError::Forbidden)) => {}
         _ => panic!("staff recorded a payment"),
@@ -523,8 +523,8 @@ async fn the_counter_search_finds_active_customers_by_name_or_tax_id() {
     let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
     let mut obj = pool.get().await.expect("conn");
     let (uid, role) = shop.user(Who::Staff);
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(uid), &role).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(uid), &role).await;
     let ids = |hits: Vec<customers::Hit>| hits.into_iter().map(|h| h.0).collect::<Vec<_>>();
     assert_eq!(ids(customers::search(&tx, "garci", 10).await.expect("search")), vec![garcia, garcilaso]);
     assert_eq!(

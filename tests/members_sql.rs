@@ -283,22 +283,22 @@ async fn the_domain_turns_refusals_into_messages() {
     let pool = stock::db::app_pool(&f.db.config, &r).expect("pool");
     let mut obj = pool.get().await.expect("conn");
 
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(f.a), Some(f.a_owner), &r.owner).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(f.a), Some(f.a_owner), &r.owner).await;
     match members::change_role(&tx, f.a_owner, Role::Admin).await {
         Err(WriteError::Field(e)) => assert_eq!(e, vec![("member", "member.error_last_owner")]),
         other => panic!("demoting the last owner: {:?}", other.map_err(|_| "error")),
     }
     drop(tx);
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(f.a), Some(f.a_owner), &r.owner).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(f.a), Some(f.a_owner), &r.owner).await;
     match members::remove(&tx, f.a_owner).await {
         Err(WriteError::Field(e)) => assert_eq!(e, vec![("member", "member.error_last_owner")]),
         other => panic!("removing the last owner: {:?}", other.map_err(|_| "error")),
     }
     drop(tx);
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(f.a), Some(f.a_owner), &r.owner).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(f.a), Some(f.a_owner), &r.owner).await;
     assert!(
         matches!(members::change_role(&tx, f.b_staff, Role::Admin).await, Ok(false)),
         "another shop's member"
@@ -310,8 +310,8 @@ async fn the_domain_turns_refusals_into_messages() {
         Err(WriteError::Field(e)) if e == vec![("member", "member.error_owner_by_handover")]
     ));
     drop(tx);
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(f.a), Some(f.a_owner), &r.owner).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(f.a), Some(f.a_owner), &r.owner).await;
     assert!(members::hand_over(&tx, f.a_staff).await.unwrap_or(false), "handover");
     tx.commit().await.expect("commit");
     assert_eq!(f.role_of(f.a, f.a_staff).await.as_deref(), Some("owner"));

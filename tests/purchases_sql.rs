@@ -734,8 +734,8 @@ async fn due_invoices_lists_what_falls_due() {
     let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
     let mut obj = pool.get().await.expect("conn");
     let today: chrono::NaiveDate = one(&admin, "select current_date", &[]).await;
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(shop.owner), &roles().owner).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(shop.owner), &roles().owner).await;
     let due = stock::domain::purchases::due_invoices(&tx, today, 7, 10).await.expect("due invoices");
     let got: Vec<(i64, Decimal, bool)> = due.iter().map(|d| (d.id, d.due, d.overdue)).collect();
     assert_eq!(got, vec![(overdue, dec("100.00"), true), (soon, dec("150.00"), false)]);
@@ -757,15 +757,15 @@ async fn due_invoices_lists_what_falls_due() {
         "the dashboard's invoices due"
     );
     drop(tx);
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
     assert!(
         stock::domain::purchases::due_invoices(&tx, today, 7, 10).await.is_err(),
         "staff read no invoices"
     );
     drop(tx);
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(shop.id), Some(shop.staff), &roles().staff).await;
     let dash = stock::domain::dashboard::load(&tx, shop.id, false, chrono::Utc::now())
         .await
         .expect("staff dashboard");

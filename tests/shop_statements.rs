@@ -38,8 +38,10 @@ async fn one_connection_keeps_a_dashboard_statement_per_shop_and_each_shop_sees_
     for _ in 0..3 {
         for (shop, owner, mine) in shops {
             for with_money in [true, false] {
-                let tx = obj.transaction().await.expect("begin");
-                set_ctx(&*tx, Some(shop), Some(owner), &roles().owner).await;
+                let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite)
+                    .await
+                    .expect("begin");
+                set_ctx(&**tx, Some(shop), Some(owner), &roles().owner).await;
                 let d = dashboard::load(&tx, shop, with_money, chrono::Utc::now()).await.expect("dashboard");
                 let names: Vec<&str> = d.low.iter().map(|l| l.name.as_str()).collect();
                 assert_eq!(names, vec![mine], "shop {shop} sees its own product only");
@@ -63,8 +65,8 @@ async fn one_connection_keeps_a_dashboard_statement_per_shop_and_each_shop_sees_
     assert_eq!(held, want);
 
     // the text only names the cache entry: under B's context, A's statement reads B's rows
-    let tx = obj.transaction().await.expect("begin");
-    set_ctx(&*tx, Some(b), Some(owner_b), &roles().owner).await;
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+    set_ctx(&**tx, Some(b), Some(owner_b), &roles().owner).await;
     let d = dashboard::load(&tx, a, true, chrono::Utc::now()).await.expect("dashboard");
     let names: Vec<&str> = d.low.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, vec!["Clavo-del-B"]);

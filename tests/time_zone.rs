@@ -70,8 +70,8 @@ macro_rules! owner_tx {
     ($shop:expr, $obj:ident, $tx:ident) => {
         let pool = $shop.pool().await;
         let mut $obj = pool.get().await.expect("conn");
-        let $tx = $obj.transaction().await.expect("begin");
-        set_ctx(&*$tx, Some($shop.id), Some($shop.owner), &roles().owner).await;
+        let $tx = stock::db::tx::Tx::begin(&mut $obj, stock::db::tx::Access::ReadWrite).await.expect("begin");
+        set_ctx(&**$tx, Some($shop.id), Some($shop.owner), &roles().owner).await;
     };
 }
 

@@ -2,15 +2,103 @@
 //! statement, sets user, tenant, role and search_path with `set_config(…, true)`: the settings are
 //! transaction-local, so they vanish at COMMIT or ROLLBACK and never reach the connection's next
 //! user. GET requests run READ ONLY. Handlers get a `Tx`, never a raw client.
+//!
+//! `Tx` is our own transaction type rather than `deadpool_postgres::Transaction` so that a request
+//! pays as few round trips as the protocol allows (issue 8): `BEGIN` is sent in the same flush as
+//! the session statement (pipelined: PostgreSQL runs them in order, the session statement inside
+//! the transaction), and a READ ONLY transaction's `COMMIT` is sent without waiting for its answer
+//! (the connection runs it before anything its next user sends; a read-only transaction has
+//! nothing to lose). A read-write `COMMIT` is always awaited: deferred checks run there, and
+//! nothing is reported done before it is durable.
 
-use deadpool_postgres::Object;
-use tokio_postgres::types::Type;
+use std::ops::Deref;
+
+use deadpool_postgres::{ClientWrapper, Object};
+use futures_util::future::join;
+use futures_util::FutureExt;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::Row;
 
 use super::roles::RoleNames;
 use super::{AppPools, DbError};
 use crate::domain::member::Role;
 
-pub type Tx<'a> = deadpool_postgres::Transaction<'a>;
+/// An open transaction on a pooled connection. It derefs to the connection's client (queries and
+/// `prepare_cached`); `commit` ends it, and dropping it without `commit` rolls it back (the
+/// ROLLBACK is queued on the connection at once, before the connection can go back to the pool).
+pub struct Tx<'a> {
+    client: &'a ClientWrapper,
+    read_only: bool,
+    done: bool,
+}
+
+impl<'a> Tx<'a> {
+    /// `BEGIN` (READ ONLY or READ WRITE) on `client`, awaited: one round trip.
+    pub async fn begin(
+        client: &'a mut ClientWrapper,
+        access: Access,
+    ) -> Result<Tx<'a>, tokio_postgres::Error> {
+        let mut tx = Tx::sent(client, access);
+        if let Err(e) = tx.client.batch_execute(begin_sql(access)).await {
+            tx.done = true; // no transaction to roll back
+            return Err(e);
+        }
+        Ok(tx)
+    }
+
+    /// A transaction whose `BEGIN` the caller sends in the same flush as its first statement.
+    /// The exclusive borrow keeps anyone else off the connection for the transaction's life.
+    fn sent(client: &'a mut ClientWrapper, access: Access) -> Tx<'a> {
+        Tx { client, read_only: access == Access::ReadOnly, done: false }
+    }
+
+    /// Commits. A READ ONLY transaction's COMMIT is queued on the connection without waiting for
+    /// its answer; a read-write one is awaited, so its errors (deferred checks) reach the caller.
+    pub async fn commit(mut self) -> Result<(), tokio_postgres::Error> {
+        self.done = true;
+        if self.read_only {
+            send_without_waiting(self.client, "COMMIT");
+            return Ok(());
+        }
+        self.client.batch_execute("COMMIT").await
+    }
+
+    /// Rolls back and waits for it.
+    pub async fn rollback(mut self) -> Result<(), tokio_postgres::Error> {
+        self.done = true;
+        self.client.batch_execute("ROLLBACK").await
+    }
+}
+
+impl Deref for Tx<'_> {
+    type Target = ClientWrapper;
+
+    fn deref(&self) -> &ClientWrapper {
+        self.client
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            send_without_waiting(self.client, "ROLLBACK");
+        }
+    }
+}
+
+fn begin_sql(access: Access) -> &'static str {
+    match access {
+        Access::ReadOnly => "START TRANSACTION READ ONLY",
+        Access::ReadWrite => "START TRANSACTION READ WRITE",
+    }
+}
+
+/// Queues `sql` on the connection and does not wait for the answer. tokio-postgres hands a
+/// request to the connection task on the future's first poll; the answer of a dropped future is
+/// read and discarded by the connection task, and requests run in the order they were queued.
+fn send_without_waiting(client: &ClientWrapper, sql: &str) {
+    let _ = client.batch_execute(sql).now_or_never();
+}
 
 /// A pooled connection that can only open request transactions. It is taken from the pools
 /// when the first transaction begins, from the shard the session picks (`AppPools`). The flag
@@ -30,6 +118,13 @@ pub struct SessionCtx {
     pub display_name: String,
     pub user_locale: Option<String>,
     pub shop: Option<ShopCtx>,
+}
+
+impl SessionCtx {
+    /// The shop in context, if any (always there after `Req::shop_tx`).
+    pub fn tenant_id(&self) -> Option<i64> {
+        self.shop.as_ref().map(|s| s.tenant_id)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -100,23 +195,40 @@ impl Conn {
         self.obj.as_mut().ok_or_else(|| DbError::Pool("no connection".into()))
     }
 
-    async fn begin(&mut self, access: Access, key: Option<&[u8]>) -> Result<Tx<'_>, DbError> {
+    /// Opens the request's transaction and runs its first statement, `sql` (the session
+    /// statement), in one round trip: BEGIN and the statement go out in the same flush and
+    /// PostgreSQL runs them in that order. Only the first use of `sql` on a connection costs a
+    /// round trip more, to prepare it.
+    async fn open(
+        &mut self,
+        access: Access,
+        key: Option<&[u8]>,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> Result<(Tx<'_>, Option<Row>), DbError> {
         let unnamed = self.unnamed;
-        let obj = self.object(key).await?;
-        if !unnamed {
-            return Ok(obj.build_transaction().read_only(access == Access::ReadOnly).start().await?);
+        let client: &mut ClientWrapper = self.object(key).await?;
+        if unnamed {
+            // Behind a transaction-mode pooler that does not track prepared statements, a named
+            // statement exists only on the server connection of the transaction that prepared it.
+            // So every transaction starts with an empty statement cache (the handles are dropped;
+            // their Close goes wherever the pooler sends it, and closing an unknown name is no
+            // error), and with `deallocate all` on its own server connection, which drops what
+            // earlier transactions of any client (of any replica, whose names may collide) left
+            // there. Statements cached during the request are then prepared within it.
+            client.statement_cache.clear();
+            let tx = Tx::begin(client, access).await?;
+            tx.batch_execute("deallocate all").await?;
+            let row = tx.query_typed_opt(sql, params).await?;
+            return Ok((tx, row));
         }
-        // Behind a transaction-mode pooler that does not track prepared statements, a named
-        // statement exists only on the server connection of the transaction that prepared it.
-        // So every transaction starts with an empty statement cache (the handles are dropped;
-        // their Close goes wherever the pooler sends it, and closing an unknown name is no
-        // error), and with `deallocate all` on its own server connection, which drops what
-        // earlier transactions of any client (of any replica, whose names may collide) left
-        // there. Statements cached during the request are then prepared within it.
-        obj.statement_cache.clear();
-        let tx = obj.build_transaction().read_only(access == Access::ReadOnly).start().await?;
-        tx.batch_execute("deallocate all").await?;
-        Ok(tx)
+        let stmt = client.prepare_cached(sql).await?;
+        let tx = Tx::sent(client, access);
+        let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
+        // `join` polls the BEGIN first: each request is queued on the connection at its first poll
+        let (began, row) = join(tx.batch_execute(begin_sql(access)), tx.query_opt(&stmt, &values)).await;
+        began?;
+        Ok((tx, row?))
     }
 
     /// A signed-in request: `None` when the cookie names no live session (the transaction is
@@ -126,14 +238,8 @@ impl Conn {
         token_hash: &[u8],
         access: Access,
     ) -> Result<Option<(Tx<'_>, SessionCtx)>, DbError> {
-        let unnamed = self.unnamed;
-        let tx = self.begin(access, Some(token_hash)).await?;
-        let row = if unnamed {
-            tx.query_typed_opt(RESOLVE_AND_SET, &[(&token_hash, Type::BYTEA)]).await?
-        } else {
-            let stmt = tx.prepare_cached(RESOLVE_AND_SET).await?;
-            tx.query_opt(&stmt, &[&token_hash]).await?
-        };
+        let (tx, row) =
+            self.open(access, Some(token_hash), RESOLVE_AND_SET, &[(&token_hash, Type::BYTEA)]).await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -162,15 +268,8 @@ impl Conn {
     /// A signed-out request (login, sign-up): runs as the anonymous role, which can only call the
     /// narrow functions granted to it.
     pub async fn anon_tx(&mut self, roles: &RoleNames, access: Access) -> Result<Tx<'_>, DbError> {
-        let unnamed = self.unnamed;
-        let tx = self.begin(access, None).await?;
         const SET_ROLE: &str = "select set_config('role', $1, true)";
-        if unnamed {
-            tx.query_typed(SET_ROLE, &[(&roles.anon, Type::TEXT)]).await?;
-        } else {
-            let stmt = tx.prepare_cached(SET_ROLE).await?;
-            tx.execute(&stmt, &[&roles.anon]).await?;
-        }
+        let (tx, _) = self.open(access, None, SET_ROLE, &[(&roles.anon, Type::TEXT)]).await?;
         Ok(tx)
     }
 
@@ -244,15 +343,14 @@ impl Conn {
         client_ip: Option<String>,
         access: Access,
     ) -> Result<Option<(Tx<'_>, AdminCtx)>, DbError> {
-        let unnamed = self.unnamed;
-        let tx = self.begin(access, Some(token_hash)).await?;
-        let row = if unnamed {
-            tx.query_typed_opt(RESOLVE_ADMIN_AND_SET, &[(&token_hash, Type::BYTEA), (&client_ip, Type::TEXT)])
-                .await?
-        } else {
-            let stmt = tx.prepare_cached(RESOLVE_ADMIN_AND_SET).await?;
-            tx.query_opt(&stmt, &[&token_hash, &client_ip]).await?
-        };
+        let (tx, row) = self
+            .open(
+                access,
+                Some(token_hash),
+                RESOLVE_ADMIN_AND_SET,
+                &[(&token_hash, Type::BYTEA), (&client_ip, Type::TEXT)],
+            )
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -273,18 +371,14 @@ impl Conn {
         tenant_id: i64,
         client_ip: Option<String>,
     ) -> Result<Option<(Tx<'_>, ViewAsCtx)>, DbError> {
-        let unnamed = self.unnamed;
-        let tx = self.begin(Access::ReadOnly, Some(token_hash)).await?;
-        let row = if unnamed {
-            tx.query_typed_opt(
+        let (tx, row) = self
+            .open(
+                Access::ReadOnly,
+                Some(token_hash),
                 RESOLVE_VIEW_AND_SET,
                 &[(&token_hash, Type::BYTEA), (&tenant_id, Type::INT8), (&client_ip, Type::TEXT)],
             )
-            .await?
-        } else {
-            let stmt = tx.prepare_cached(RESOLVE_VIEW_AND_SET).await?;
-            tx.query_opt(&stmt, &[&token_hash, &tenant_id, &client_ip]).await?
-        };
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
