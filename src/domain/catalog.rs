@@ -255,9 +255,16 @@ pub async fn categories(tx: &Tx<'_>) -> Result<Vec<Category>, AppError> {
     Ok(rows.iter().map(|r| Category { id: r.get(0), name: r.get(1), products: r.get(2) }).collect())
 }
 
-/// Category names for a dropdown (no counting: that would read every product).
-pub async fn category_options(tx: &Tx<'_>) -> Result<Vec<Category>, AppError> {
-    let rows = tx.query("select c.id, c.name from categories c order by app.fold(c.name), c.id", &[]).await?;
+/// Category names for a dropdown (no counting: that would read every product). A statement of the
+/// shop's own (`crate::db::tx::prepare_for_shop`).
+pub async fn category_options(tx: &Tx<'_>, tenant_id: i64) -> Result<Vec<Category>, AppError> {
+    let stmt = crate::db::tx::prepare_for_shop(
+        tx,
+        tenant_id,
+        "select c.id, c.name from categories c order by app.fold(c.name), c.id",
+    )
+    .await?;
+    let rows = tx.query(&stmt, &[]).await?;
     Ok(rows.iter().map(|r| Category { id: r.get(0), name: r.get(1), products: 0 }).collect())
 }
 
@@ -471,7 +478,10 @@ fn like_pattern(q: &str) -> String {
 /// One page of products. An exact SKU or barcode match comes first (a separate index lookup, so the
 /// name page can walk the `(name_search, id)` index and stop after a page); the name search is
 /// case- and accent-insensitive and matches parts of words (trigram index on `name_search`).
-pub async fn list_products(tx: &Tx<'_>, query: &ProductQuery) -> Result<ProductPage, AppError> {
+/// Each variant of the statement (filters, sort) is prepared once per connection under a text of
+/// the shop's own (`crate::db::tx::prepare_for_shop`, `tenant_id` is the shop in context); the
+/// search terms and the offset are parameters, never part of the text.
+pub async fn list_products(tx: &Tx<'_>, tenant_id: i64, query: &ProductQuery) -> Result<ProductPage, AppError> {
     let q = query.q.trim().to_string();
     let pattern = like_pattern(&q);
     let mut filters = String::new();
@@ -498,7 +508,8 @@ pub async fn list_products(tx: &Tx<'_>, query: &ProductQuery) -> Result<ProductP
                 "select {PRODUCT_COLUMNS} where (p.sku = ${k} or p.barcode = ${k}){filters} order by p.id",
                 k = n + 1
             );
-            items.extend(tx.query(&exact, &exact_params).await?.iter().map(product));
+            let stmt = crate::db::tx::prepare_for_shop(tx, tenant_id, &exact).await?;
+            items.extend(tx.query(&stmt, &exact_params).await?.iter().map(product));
         }
         params.push(&q);
         params.push(&pattern);
@@ -517,8 +528,10 @@ pub async fn list_products(tx: &Tx<'_>, query: &ProductQuery) -> Result<ProductP
         Sort::Name if q.chars().count() >= 3 => "p.name_search || '', p.id",
         s => s.order_by(),
     };
-    sql.push_str(&format!(" order by {order} limit {} offset {offset}", PAGE_SIZE + 1));
-    let rows = tx.query(&sql, &params).await?;
+    params.push(&offset);
+    sql.push_str(&format!(" order by {order} limit {} offset ${}", PAGE_SIZE + 1, params.len()));
+    let stmt = crate::db::tx::prepare_for_shop(tx, tenant_id, &sql).await?;
+    let rows = tx.query(&stmt, &params).await?;
     let page: Vec<Product> = rows.iter().map(product).collect();
     let (page, has_next) = super::split_page(page, PAGE_SIZE);
     items.extend(page);

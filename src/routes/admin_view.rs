@@ -112,7 +112,7 @@ async fn list(app: App, r: AdminReq, id: i64, low: bool) -> Result<Response, App
         Ok(x) => x,
         Err(resp) => return Ok(resp),
     };
-    let found = catalog::list_products(&tx, &query).await?;
+    let found = catalog::list_products(&tx, ctx.tenant_id, &query).await?;
     tx.commit().await?;
     Ok(html(v::products(&r.page(Some(&ctx.admin)), &ctx, &query, &found, low)))
 }

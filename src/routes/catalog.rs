@@ -139,8 +139,13 @@ async fn render_list(app: App, req: Req, low: bool) -> Result<Response, AppError
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ViewCatalog).await?;
     let query = product_query(&req.query_form(), low);
-    let found = catalog::list_products(&tx, &query).await?;
-    let categories = catalog::category_options(&tx).await?;
+    let tenant_id = ctx.tenant_id().ok_or(AppError::NoShop)?;
+    // both reads go out at once (one round trip): tokio-postgres pipelines concurrent requests
+    let (found, categories) = futures_util::future::try_join(
+        catalog::list_products(&tx, tenant_id, &query),
+        catalog::category_options(&tx, tenant_id),
+    )
+    .await?;
     tx.commit().await?;
     let can_manage = ctx.shop.as_ref().is_some_and(|s| s.role.can(Permission::ManageCatalog));
     let (title_key, action) =
@@ -211,7 +216,7 @@ async fn form_page(
     errors: &FieldErrors,
     id: Option<i64>,
 ) -> Result<Response, AppError> {
-    let categories = catalog::category_options(tx).await?;
+    let categories = catalog::category_options(tx, ctx.tenant_id().ok_or(AppError::NoShop)?).await?;
     let units = catalog::units(tx).await?;
     let v = FormView { fields, errors, categories: &categories, units: &units, product_id: id };
     let r = html(views::catalog::form(&page_for(req, Some(ctx)), &v));
@@ -228,7 +233,7 @@ async fn limit_form_page(
     limit: &PlanLimit,
 ) -> Result<Response, AppError> {
     let (tx, ctx) = req.shop_tx(conn, Access::ReadOnly, Permission::ManageCatalog).await?;
-    let categories = catalog::category_options(&tx).await?;
+    let categories = catalog::category_options(&tx, ctx.tenant_id().ok_or(AppError::NoShop)?).await?;
     let units = catalog::units(&tx).await?;
     let errors = FieldErrors::new();
     let v = FormView { fields, errors: &errors, categories: &categories, units: &units, product_id: id };

@@ -213,7 +213,7 @@ async fn render_stocktake(
     let mut conn = app.conn().await?;
     let (tx, ctx) = req.shop_tx(&mut conn, Access::ReadOnly, Permission::ManageCatalog).await?;
     let products = catalog::products_for_count(&tx, category_id).await?;
-    let categories = catalog::category_options(&tx).await?;
+    let categories = catalog::category_options(&tx, ctx.tenant_id().ok_or(AppError::NoShop)?).await?;
     tx.commit().await?;
     let (field_errors, row_errors) = errors;
     let v = StocktakeView {
