@@ -481,7 +481,11 @@ fn like_pattern(q: &str) -> String {
 /// Each variant of the statement (filters, sort) is prepared once per connection under a text of
 /// the shop's own (`crate::db::tx::prepare_for_shop`, `tenant_id` is the shop in context); the
 /// search terms and the offset are parameters, never part of the text.
-pub async fn list_products(tx: &Tx<'_>, tenant_id: i64, query: &ProductQuery) -> Result<ProductPage, AppError> {
+pub async fn list_products(
+    tx: &Tx<'_>,
+    tenant_id: i64,
+    query: &ProductQuery,
+) -> Result<ProductPage, AppError> {
     let q = query.q.trim().to_string();
     let pattern = like_pattern(&q);
     let mut filters = String::new();
