@@ -340,3 +340,20 @@ async fn read(r: reqwest::Response) -> Page {
     let body = r.text().await.expect("body");
     Page { status, location, set_cookies, body }
 }
+
+/// A live session of `user` in `tenant` made as the superuser; returns the token's hash (what the
+/// cookie's token resolves to).
+#[allow(dead_code)]
+pub async fn session_hash(admin: &Client, user: i64, tenant: i64) -> Vec<u8> {
+    use sha2::Digest;
+    let token: [u8; 32] = rand::random();
+    let hash = sha2::Sha256::digest(token).to_vec();
+    admin
+        .execute(
+            "select app_private.create_session($1, $2, $3, interval '1 hour', null, null)",
+            &[&user, &tenant, &hash],
+        )
+        .await
+        .expect("create session");
+    hash
+}
