@@ -722,11 +722,14 @@ async fn a_sale_recorded_in_one_statement_is_checked_once_and_still_must_add_up(
     let tx = shop.tx(&mut c, shop.staff, &r.staff).await;
     let sale = insert_sale_in_one_statement(&tx, &shop, "10", "10", "10").await.expect("a whole sale");
     let checks = "select coalesce(sum(calls) filter (where funcname = 'sale_is_whole'), 0)::bigint,
-                         coalesce(sum(calls) filter (where funcname = 'sale_part_is_whole'), 0)::bigint
+                         coalesce(sum(calls) filter (where funcname = 'sale_part_is_whole'), 0)::bigint,
+                         coalesce(sum(calls) filter (where funcname = 'quantity_in_whole_units'), 0)::bigint
                     from pg_catalog.pg_stat_xact_user_functions";
     tx.batch_execute("set constraints all immediate").await.expect("the whole sale's check passes");
     let row = tx.query_one(checks, &[]).await.unwrap();
     assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (1, 0), "checks run for a one-statement sale");
+    // whole quantities and a sale's own stock movements never call the whole-units rule (tenant V15)
+    assert_eq!(row.get::<_, i64>(2), 0, "whole-units calls for a sale of whole units");
     tx.batch_execute("set constraints all deferred").await.unwrap();
     tx.execute("insert into sale_payments (sale_id, method, amount) values ($1, 'card', 1)", &[&sale])
         .await

@@ -29,6 +29,11 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
     (12, "database_rules", include_str!("../../sql/tenant/V12__database_rules.sql")),
     (13, "shop_counters", include_str!("../../sql/tenant/V13__shop_counters.sql")),
     (14, "hot_stock_updates", include_str!("../../sql/tenant/V14__hot_stock_updates.sql")),
+    (
+        15,
+        "whole_units_check_only_when_needed",
+        include_str!("../../sql/tenant/V15__whole_units_check_only_when_needed.sql"),
+    ),
 ];
 
 /// Policy templates: name (applied in name order), SQL.
