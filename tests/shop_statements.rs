@@ -72,3 +72,64 @@ async fn one_connection_keeps_a_dashboard_statement_per_shop_and_each_shop_sees_
     assert_eq!(names, vec!["Clavo-del-B"]);
     tx.rollback().await.expect("rollback");
 }
+
+/// The product list and the category choices are per-shop statements too: on one connection
+/// serving two shops in turn, each page lists only its own shop's products, whatever page or
+/// search, and under B's context the statement cached for A reads B's rows.
+#[tokio::test]
+async fn the_product_list_is_cached_per_shop_and_each_shop_lists_its_own() {
+    use stock::domain::catalog::{self, ProductQuery};
+    let mut db = TestDb::new().await;
+    let (a, schema_a) = db.create_shop("List A").await;
+    let (b, schema_b) = db.create_shop("List B").await;
+    let owner_a = db.add_member(a, "a@example.com", "owner").await;
+    let owner_b = db.add_member(b, "b@example.com", "owner").await;
+    let admin = db.admin().await;
+    out_of_stock_product(&admin, &schema_a, "Tornillo-del-A").await;
+    out_of_stock_product(&admin, &schema_b, "Clavo-del-B").await;
+
+    db.config.pool_size = 1;
+    let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
+    let mut obj = pool.get().await.expect("conn");
+    let queries = [
+        ProductQuery::default(),
+        ProductQuery { q: "del".into(), ..Default::default() },
+        ProductQuery { q: "SKU-1".into(), ..Default::default() },
+        ProductQuery { low_stock: true, active: Some(true), ..Default::default() },
+    ];
+    for _ in 0..2 {
+        for (shop, owner, mine) in [(a, owner_a, "Tornillo-del-A"), (b, owner_b, "Clavo-del-B")] {
+            for q in &queries {
+                let tx =
+                    stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadOnly).await.expect("begin");
+                set_ctx(&**tx, Some(shop), Some(owner), &roles().owner).await;
+                let page = catalog::list_products(&tx, shop, q).await.expect("list");
+                let names: Vec<&str> = page.items.iter().map(|p| p.name.as_str()).collect();
+                assert_eq!(names, vec![mine], "shop {shop}, {q:?}");
+                catalog::category_options(&tx, shop).await.expect("categories");
+                tx.commit().await.expect("commit");
+            }
+        }
+    }
+    let per_shop: Vec<(String, i64)> = obj
+        .query(
+            "select substring(statement from '^/\\* shop [0-9]+ \\*/'), count(*)
+               from pg_prepared_statements where statement like '/* shop %' group by 1 order by 1",
+            &[],
+        )
+        .await
+        .expect("prepared statements")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    // per shop: the list in its variants, the exact-match lookup, the category choices
+    assert_eq!(per_shop.len(), 2, "{per_shop:?}");
+    assert_eq!(per_shop[0].1, per_shop[1].1, "the same statements for each shop: {per_shop:?}");
+
+    let tx = stock::db::tx::Tx::begin(&mut obj, stock::db::tx::Access::ReadOnly).await.expect("begin");
+    set_ctx(&**tx, Some(b), Some(owner_b), &roles().owner).await;
+    let page = catalog::list_products(&tx, a, &ProductQuery::default()).await.expect("list");
+    let names: Vec<&str> = page.items.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["Clavo-del-B"]);
+    tx.rollback().await.expect("rollback");
+}
