@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{roles, set_ctx, TestDb};
+use common::{roles, session_hash, set_ctx, TestDb};
 use sha2::{Digest, Sha256};
 use stock::db::tx::{conn, Access};
 use tokio_postgres::Client;
@@ -42,19 +42,6 @@ async fn admin_session(admin: &Client, admin_id: i64) -> Vec<u8> {
         )
         .await
         .expect("admin session");
-    hash
-}
-
-async fn shop_session(admin: &Client, user: i64, tenant: i64) -> Vec<u8> {
-    let token: [u8; 32] = rand::random();
-    let hash = Sha256::digest(token).to_vec();
-    admin
-        .execute(
-            "select app_private.create_session($1, $2, $3, interval '1 hour', null, null)",
-            &[&user, &tenant, &hash],
-        )
-        .await
-        .expect("create session");
     hash
 }
 
@@ -285,7 +272,7 @@ async fn sessions_of_one_kind_never_open_the_other() {
     let owner = db.add_member(a, "o@example.com", "owner").await;
     let admin = db.admin().await;
     let ops = add_admin(&admin, "ops@example.com").await;
-    let shop_hash = shop_session(&admin, owner, a).await;
+    let shop_hash = session_hash(&admin, owner, a).await;
     let admin_hash = admin_session(&admin, ops).await;
     let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
     let mut c = conn(&pool.clone().into(), false);
@@ -419,7 +406,7 @@ async fn a_suspended_shops_context_reads_nothing() {
     let (a, sa) = db.create_shop("Panel G").await;
     let owner = db.add_member(a, "o@example.com", "owner").await;
     let admin = db.admin().await;
-    let hash = shop_session(&admin, owner, a).await;
+    let hash = session_hash(&admin, owner, a).await;
     let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
     admin.execute("update app.tenants set status = 'suspended' where id = $1", &[&a]).await.unwrap();
     let mut c = conn(&pool.clone().into(), false);

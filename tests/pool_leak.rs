@@ -6,10 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{roles, TestDb};
-use sha2::{Digest, Sha256};
+use common::{roles, session_hash, TestDb};
 use stock::db::tx::{conn, Access};
-use tokio_postgres::Client;
 
 struct Session {
     tenant: i64,
@@ -20,19 +18,6 @@ struct Session {
     token_hash: Vec<u8>,
     /// this shop's currency, set apart from the other shop's
     currency: &'static str,
-}
-
-async fn session(admin: &Client, user: i64, tenant: i64) -> Vec<u8> {
-    let token: [u8; 32] = rand::random();
-    let hash = Sha256::digest(token).to_vec();
-    admin
-        .execute(
-            "select app_private.create_session($1, $2, $3, interval '1 hour', null, null)",
-            &[&user, &tenant, &hash],
-        )
-        .await
-        .expect("create session");
-    hash
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +97,7 @@ async fn one_pooled_connection_carries_nothing_from_one_request_to_the_next() {
             schema: sa.clone(),
             other_schema: sb.clone(),
             db_role: r.owner.clone(),
-            token_hash: session(&admin, a_owner, a).await,
+            token_hash: session_hash(&admin, a_owner, a).await,
             currency: "ARS",
         },
         Session {
@@ -120,7 +105,7 @@ async fn one_pooled_connection_carries_nothing_from_one_request_to_the_next() {
             schema: sb.clone(),
             other_schema: sa.clone(),
             db_role: r.owner.clone(),
-            token_hash: session(&admin, b_owner, b).await,
+            token_hash: session_hash(&admin, b_owner, b).await,
             currency: "USD",
         },
         Session {
@@ -128,7 +113,7 @@ async fn one_pooled_connection_carries_nothing_from_one_request_to_the_next() {
             schema: sb.clone(),
             other_schema: sa.clone(),
             db_role: r.staff.clone(),
-            token_hash: session(&admin, b_staff, b).await,
+            token_hash: session_hash(&admin, b_staff, b).await,
             currency: "USD",
         },
     ];
@@ -255,7 +240,7 @@ async fn a_suspended_shop_gets_nothing_on_a_warm_connection() {
     let (a, sa) = db.create_shop("Pool Suspendido").await;
     let owner = db.add_member(a, "owner-s@example.com", "owner").await;
     let admin = db.admin().await;
-    let hash = session(&admin, owner, a).await;
+    let hash = session_hash(&admin, owner, a).await;
     let mut cfg = db.config.clone();
     cfg.pool_size = 1;
     let r = roles();

@@ -11,9 +11,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{roles, set_ctx, TestApp, TestDb, PASSWORD};
+use common::{roles, session_hash, set_ctx, TestApp, TestDb, PASSWORD};
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use stock::db::tx::{conn, Access};
 use stock::domain::sales::{self, LineInput, Method, SaleInput, SaleRefusal};
 use tokio::sync::Barrier;
@@ -112,18 +111,6 @@ async fn assert_invariants(su: &Client, schema: &str) {
     assert_eq!(bad_money, 0, "a sale's money entries differ from its payments");
     let negative = count(su, schema, "select count(*) from {s}.products where stock < 0").await;
     assert_eq!(negative, 0, "stock went below zero");
-}
-
-async fn session(su: &Client, user: i64, tenant: i64) -> Vec<u8> {
-    let token: [u8; 32] = rand::random();
-    let hash = Sha256::digest(token).to_vec();
-    su.execute(
-        "select app_private.create_session($1, $2, $3, interval '1 hour', null, null)",
-        &[&user, &tenant, &hash],
-    )
-    .await
-    .expect("create session");
-    hash
 }
 
 fn field_value(body: &str, name: &str) -> String {
@@ -373,7 +360,7 @@ async fn thirty_record_sale_calls_ten_succeed_none_deadlocks() {
     let scarce = product(&mut su, tenant, owner, &schema, "SCARCE-1", "10", 21).await;
     let mut hashes = Vec::new();
     for i in 0..30 {
-        hashes.push(session(&su, staff[i % 3], tenant).await);
+        hashes.push(session_hash(&su, staff[i % 3], tenant).await);
     }
     let mut cfg = db.config.clone();
     cfg.pool_size = 30;
