@@ -478,9 +478,9 @@ fn like_pattern(q: &str) -> String {
 /// One page of products. An exact SKU or barcode match comes first (a separate index lookup, so the
 /// name page can walk the `(name_search, id)` index and stop after a page); the name search is
 /// case- and accent-insensitive and matches parts of words (trigram index on `name_search`).
-/// Each variant of the statement (filters, sort) is prepared once per connection under a text of
-/// the shop's own (`crate::db::tx::prepare_for_shop`, `tenant_id` is the shop in context); the
-/// search terms and the offset are parameters, never part of the text.
+/// Without a search term each variant of the statement (filters, sort) is prepared once per
+/// connection under a text of the shop's own (`crate::db::tx::prepare_for_shop`, `tenant_id` is
+/// the shop in context); the offset is a parameter. Values are always parameters, never text.
 pub async fn list_products(
     tx: &Tx<'_>,
     tenant_id: i64,
@@ -534,8 +534,14 @@ pub async fn list_products(
     };
     params.push(&offset);
     sql.push_str(&format!(" order by {order} limit {} offset ${}", PAGE_SIZE + 1, params.len()));
-    let stmt = crate::db::tx::prepare_for_shop(tx, tenant_id, &sql).await?;
-    let rows = tx.query(&stmt, &params).await?;
+    let rows = if q.is_empty() {
+        let stmt = crate::db::tx::prepare_for_shop(tx, tenant_id, &sql).await?;
+        tx.query(&stmt, &params).await?
+    } else {
+        // a name search stays a one-shot statement, planned with the search term itself: a cached
+        // generic plan cannot tell a term the trigram index finds from one it cannot use
+        tx.query(&sql, &params).await?
+    };
     let page: Vec<Product> = rows.iter().map(product).collect();
     let (page, has_next) = super::split_page(page, PAGE_SIZE);
     items.extend(page);
