@@ -20,8 +20,18 @@ async fn out_of_stock_product(admin: &tokio_postgres::Client, schema: &str, name
         .unwrap_or_else(|e| panic!("product {name}: {e}"));
 }
 
-#[tokio::test]
-async fn one_connection_keeps_a_dashboard_statement_per_shop_and_each_shop_sees_its_own() {
+/// Two shops, each with its owner and one out-of-stock product of its own (A's "Tornillo-del-A",
+/// B's "Clavo-del-B"), and the app's pool with a single connection.
+struct TwoShops {
+    _db: TestDb,
+    pool: deadpool_postgres::Pool,
+    a: i64,
+    owner_a: i64,
+    b: i64,
+    owner_b: i64,
+}
+
+async fn two_shops() -> TwoShops {
     let mut db = TestDb::new().await;
     let (a, schema_a) = db.create_shop("Statements A").await;
     let (b, schema_b) = db.create_shop("Statements B").await;
@@ -30,9 +40,14 @@ async fn one_connection_keeps_a_dashboard_statement_per_shop_and_each_shop_sees_
     let admin = db.admin().await;
     out_of_stock_product(&admin, &schema_a, "Tornillo-del-A").await;
     out_of_stock_product(&admin, &schema_b, "Clavo-del-B").await;
-
     db.config.pool_size = 1;
     let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
+    TwoShops { _db: db, pool, a, owner_a, b, owner_b }
+}
+
+#[tokio::test]
+async fn one_connection_keeps_a_dashboard_statement_per_shop_and_each_shop_sees_its_own() {
+    let TwoShops { _db, pool, a, owner_a, b, owner_b } = two_shops().await;
     let mut obj = pool.get().await.expect("conn");
     let shops = [(a, owner_a, "Tornillo-del-A"), (b, owner_b, "Clavo-del-B")];
     for _ in 0..3 {
@@ -79,17 +94,7 @@ async fn one_connection_keeps_a_dashboard_statement_per_shop_and_each_shop_sees_
 #[tokio::test]
 async fn the_product_list_is_cached_per_shop_and_each_shop_lists_its_own() {
     use stock::domain::catalog::{self, ProductQuery};
-    let mut db = TestDb::new().await;
-    let (a, schema_a) = db.create_shop("List A").await;
-    let (b, schema_b) = db.create_shop("List B").await;
-    let owner_a = db.add_member(a, "a@example.com", "owner").await;
-    let owner_b = db.add_member(b, "b@example.com", "owner").await;
-    let admin = db.admin().await;
-    out_of_stock_product(&admin, &schema_a, "Tornillo-del-A").await;
-    out_of_stock_product(&admin, &schema_b, "Clavo-del-B").await;
-
-    db.config.pool_size = 1;
-    let pool = stock::db::app_pool(&db.config, &roles()).expect("pool");
+    let TwoShops { _db, pool, a, owner_a, b, owner_b } = two_shops().await;
     let mut obj = pool.get().await.expect("conn");
     let queries = [
         ProductQuery::default(),
