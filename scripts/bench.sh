@@ -68,6 +68,7 @@
 #   STOCK_BENCH_DASHBOARD_PRODUCTS / _SALES  shop size of `dashboard` (default 10000 / 50000)
 #   STOCK_BENCH_DASHBOARD_SECONDS / _PG_SECONDS  wrk and pgbench seconds (default 20 / 15)
 #   STOCK_BENCH_DASHBOARD_CONNECTIONS  wrk connections and pgbench clients (default 8)
+#   STOCK_BENCH_DASHBOARD_ROUNDS  wrk and pgbench runs in turn; ratios are medians of the rounds' (2)
 #   STOCK_BENCH_DOC           page to update (default docs/BENCHMARKS.md; empty: leave it alone)
 #   STOCK_BENCH_SKIP_BUILD=1  use target/release/stock as it is
 #   STOCK_BENCH_BIN           measure this binary instead (e.g. a release build of a committed
@@ -421,6 +422,7 @@ bench_dashboard_run() {
         --password "$STOCK_DEMO_PASSWORD" \
         --seconds "${STOCK_BENCH_DASHBOARD_SECONDS:-20}" \
         --pg-seconds "${STOCK_BENCH_DASHBOARD_PG_SECONDS:-15}" \
+        --rounds "${STOCK_BENCH_DASHBOARD_ROUNDS:-2}" \
         --connections "${STOCK_BENCH_DASHBOARD_CONNECTIONS:-8}" \
         --out-dir "$OUT_DIR" \
         --doc "$DOC" \

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,6 +182,23 @@ def run_pgbench(app_url, script_text, defines, clients, threads, seconds, workdi
     return {"tps": tps, "latency_avg_ms": lat, "failed": failed, "statements_ms": per}
 
 
+def merge_rounds(rounds):
+    """The rounds as one run: throughputs are medians; counts of responses and failures add up;
+    latencies are the first round's."""
+    http = dict(rounds[0]["http"])
+    http["rps"] = statistics.median(x["http"]["rps"] for x in rounds)
+    for k in ("checked", "bad", "non2xx"):
+        http[k] = sum(x["http"][k] for x in rounds)
+    merged = [http]
+    for name in ("pgbench", "pgbench_pipelined"):
+        pg = dict(rounds[0][name])
+        pg["tps"] = statistics.median(x[name]["tps"] for x in rounds)
+        pg["latency_avg_ms"] = statistics.median(x[name]["latency_avg_ms"] for x in rounds)
+        pg["failed"] = sum(x[name]["failed"] for x in rounds)
+        merged.append(pg)
+    return merged
+
+
 def render(r):
     m = r["machine"]
     h, pg, old = r["http"], r["pgbench"], r.get("pgbench_old") or {}
@@ -214,6 +232,12 @@ def render(r):
         L.append(f"| pgbench: the old dashboard SQL (session + 4 queries, 7 statements) | {old['tps']:.0f} | avg "
                  f"{old['latency_avg_ms']:.2f} ms | {old['failed']} failed |")
     L.append("")
+    if len(r.get("rounds", [])) > 1:
+        L.append(f"{len(r['rounds'])} rounds in turn (wrk, pgbench, pgbench in the app's round trips); figures are "
+                 "medians, ratios the medians of each round's own: " + "; ".join(
+                     f"round {i + 1}: {x['http_rps']:.0f} / {x['pgbench_tps']:.0f} / {x['pgbench_pipelined_tps']:.0f}"
+                     for i, x in enumerate(r["rounds"])) + ".")
+        L.append("")
     L.append(f"HTTP / pgbench = **{r['ratio']:.2f}** (the web layer's share of the database-only ceiling). "
              + (f"HTTP / pgbench with the app's round trips = **{r['ratio_pipelined']:.2f}**. " if piped else "")
              + f"Target: {r['target']:,} requests/s: {'met' if h['rps'] >= r['target'] else '**not met**'} in this run.")
@@ -242,6 +266,9 @@ def main():
     ap.add_argument("--password", required=True)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--pg-seconds", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="wrk, pgbench and pipelined pgbench this many times in turn; the ratios are "
+                         "the medians of the rounds' own ratios (the machine's speed drifts between runs)")
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--target", type=int, default=2000)
@@ -284,25 +311,29 @@ def main():
     print(f"==> EXPLAIN ANALYZE: {explain_ms:.2f} ms", flush=True)
 
     with tempfile.TemporaryDirectory() as wd:
-        # 3. HTTP
+        # 3. and 4. HTTP, then pgbench with the same transaction, then the same statements in the
+        # app's round trips (BEGIN goes out with the session statement, src/db/tx.rs; pgbench still
+        # waits for its COMMIT, which the app does not for READ ONLY), `--rounds` times in turn
         marker = money_es(exp["income"])
-        http = run_wrk(f"{args.base_url}/dashboard", token, marker, args.seconds, args.connections, args.threads, wd)
-        print(f"==> wrk: {http['rps']:.0f} requests/s, {http['checked']} checked, {http['bad']} wrong", flush=True)
-        # 4. pgbench: the same transaction, then the old statements
         resolve = sb.RESOLVE_AND_SET.replace("$1", ":th").replace("\n", " ")
         now = datetime.datetime.now(datetime.timezone.utc).isoformat()
         script = "\n".join(["begin read only;", resolve + ";", owner_sql.replace("$1", ":now") + ";", "commit;"]) + "\n"
-        defines = {"th": f"\\x{token_hash}", "now": now}
-        pg = run_pgbench(args.app_url, script, defines, args.connections, args.threads, args.pg_seconds, wd,
-                         "prepared", "dashboard")
-        print(f"==> pgbench: {pg['tps']:.0f} transactions/s", flush=True)
-        # the same statements in the app's round trips: BEGIN goes out with the session statement
-        # (src/db/tx.rs); pgbench still waits for its COMMIT, which the app does not for READ ONLY
         piped_script = "\n".join(["\\startpipeline", "begin read only;", resolve + ";", "\\endpipeline",
                                    owner_sql.replace("$1", ":now") + ";", "commit;"]) + "\n"
-        piped = run_pgbench(args.app_url, piped_script, defines, args.connections, args.threads, args.pg_seconds,
-                            wd, "prepared", "dashboard_pipelined")
-        print(f"==> pgbench (BEGIN pipelined with the session): {piped['tps']:.0f} transactions/s", flush=True)
+        defines = {"th": f"\\x{token_hash}", "now": now}
+        rounds = []
+        for i in range(max(1, args.rounds)):
+            h = run_wrk(f"{args.base_url}/dashboard", token, marker, args.seconds, args.connections, args.threads, wd)
+            print(f"==> round {i + 1}: wrk {h['rps']:.0f} requests/s, {h['checked']} checked, {h['bad']} wrong",
+                  flush=True)
+            p1 = run_pgbench(args.app_url, script, defines, args.connections, args.threads, args.pg_seconds, wd,
+                             "prepared", "dashboard")
+            p2 = run_pgbench(args.app_url, piped_script, defines, args.connections, args.threads, args.pg_seconds,
+                             wd, "prepared", "dashboard_pipelined")
+            print(f"==> round {i + 1}: pgbench {p1['tps']:.0f}, in the app's round trips {p2['tps']:.0f} "
+                  "transactions/s", flush=True)
+            rounds.append({"http": h, "pgbench": p1, "pgbench_pipelined": p2})
+        http, pg, piped = merge_rounds(rounds)
         old_script = "\n".join(["begin read only;", resolve + ";"] + OLD_STATEMENTS + ["commit;"]) + "\n"
         old = run_pgbench(args.app_url, old_script, {"th": f"\\x{token_hash}"}, args.connections, args.threads,
                           args.pg_seconds, wd, "extended", "dashboard_old")
@@ -320,8 +351,10 @@ def main():
         "explain_ms": explain_ms, "explain": plan,
         "http": {k: v for k, v in http.items() if k != "raw"}, "wrk_output": http["raw"],
         "pgbench": pg, "pgbench_old": old, "pgbench_pipelined": piped,
-        "ratio": http["rps"] / pg["tps"] if pg["tps"] else float("nan"),
-        "ratio_pipelined": http["rps"] / piped["tps"] if piped["tps"] else float("nan"),
+        "rounds": [{"http_rps": x["http"]["rps"], "pgbench_tps": x["pgbench"]["tps"],
+                    "pgbench_pipelined_tps": x["pgbench_pipelined"]["tps"]} for x in rounds],
+        "ratio": statistics.median(x["http"]["rps"] / x["pgbench"]["tps"] for x in rounds),
+        "ratio_pipelined": statistics.median(x["http"]["rps"] / x["pgbench_pipelined"]["tps"] for x in rounds),
         "target": args.target,
         "loadavg_end": os.getloadavg(),
     }
