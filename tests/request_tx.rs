@@ -14,18 +14,20 @@ async fn one_connection(db: &mut TestDb) -> AppPools {
     AppPools::from(stock::db::app_pool(&db.config, &roles()).expect("pool"))
 }
 
+/// What `sql` (one text column) reads in a fresh read-only request transaction of `hash`'s session
+/// on the pool's one connection.
+async fn next_request_reads(pools: &AppPools, hash: &[u8], sql: &str) -> Option<String> {
+    let mut c = conn(pools, false);
+    let (tx, _) = c.tenant_tx(hash, Access::ReadOnly).await.expect("tenant_tx").expect("session");
+    let v: Option<String> = tx.query_one(sql, &[]).await.expect("read").get(0);
+    tx.commit().await.expect("commit");
+    v
+}
+
 /// A session-level setting (`is_local = false`) outlives its transaction only if the transaction
 /// committed: it tells, from the next transaction on the same connection, how the last one ended.
 async fn marker_after(pools: &AppPools, hash: &[u8]) -> Option<String> {
-    let mut c = conn(pools, false);
-    let (tx, _) = c.tenant_tx(hash, Access::ReadOnly).await.expect("tenant_tx").expect("session");
-    let v: Option<String> = tx
-        .query_one("select nullif(current_setting('stock_test.marker', true), '')", &[])
-        .await
-        .expect("read")
-        .get(0);
-    tx.commit().await.expect("commit");
-    v
+    next_request_reads(pools, hash, "select nullif(current_setting('stock_test.marker', true), '')").await
 }
 
 #[tokio::test]
@@ -112,13 +114,6 @@ async fn a_read_write_commit_reports_what_the_database_refuses_and_keeps_nothing
     let mut c = conn(&pools, false);
     assert!(c.tenant_tx(&[0u8; 32], Access::ReadOnly).await.expect("tenant_tx").is_none());
     drop(c);
-    assert_eq!(marker_after_is_clean(&pools, &hash).await, shop.to_string());
-}
-
-async fn marker_after_is_clean(pools: &AppPools, hash: &[u8]) -> String {
-    let mut c = conn(pools, false);
-    let (tx, _) = c.tenant_tx(hash, Access::ReadOnly).await.expect("tenant_tx").expect("session");
-    let v: String = tx.query_one("select current_setting('app.tenant_id')", &[]).await.expect("read").get(0);
-    tx.commit().await.expect("commit");
-    v
+    let tenant = next_request_reads(&pools, &hash, "select current_setting('app.tenant_id')").await;
+    assert_eq!(tenant, Some(shop.to_string()));
 }
