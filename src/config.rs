@@ -48,6 +48,9 @@ pub struct Config {
     /// Prefix of every PostgreSQL role this install creates, so installs can share a cluster.
     pub role_prefix: String,
     pub pool_size: usize,
+    /// Threads of the async runtime (`STOCK_WORKER_THREADS`); 0 = the default, half the CPUs
+    /// and at least one (see `worker_threads`).
+    pub worker_threads: usize,
     /// Tenant schemas migrated at once by `stock migrate`.
     pub migrate_parallelism: usize,
     pub log_json: bool,
@@ -151,6 +154,7 @@ impl Default for Config {
             session_ttl: Duration::from_secs(12 * 3600),
             role_prefix: "stock".into(),
             pool_size: 16,
+            worker_threads: 0,
             migrate_parallelism: 4,
             log_json: false,
             metrics_token: None,
@@ -177,6 +181,19 @@ impl Config {
         match self.pool_shards {
             0 => (self.pool_size / 4).clamp(1, 4),
             k => k.min(self.pool_size.max(1)),
+        }
+    }
+
+    /// Threads of the async runtime: `STOCK_WORKER_THREADS`, or half the CPUs (at least one).
+    /// The server shares its machine with PostgreSQL in the recommended deployment, and its share
+    /// of a request's CPU is a fraction of the database's: on 2 CPUs one thread served the
+    /// dashboard with 14 % less server CPU per request than two (fewer cross-thread wake-ups;
+    /// docs/BENCHMARKS.md, "Dashboard"). Password hashing and image processing run on tokio's
+    /// separate blocking pool whatever this is.
+    pub fn worker_threads(&self) -> usize {
+        match self.worker_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            n => n,
         }
     }
 
@@ -233,6 +250,9 @@ impl Config {
                     "must not exceed STOCK_POOL_SIZE (each shard needs a connection)",
                 ));
             }
+        }
+        if let Some(v) = get("STOCK_WORKER_THREADS") {
+            c.worker_threads = parse_positive("STOCK_WORKER_THREADS", &v)?;
         }
         if let Some(v) = get("STOCK_MIGRATE_PARALLELISM") {
             c.migrate_parallelism = parse_positive("STOCK_MIGRATE_PARALLELISM", &v)?;
@@ -367,6 +387,16 @@ mod tests {
         assert_eq!(from(&[("STOCK_SPARE_SHOPS", "0")]).expect("config").spare_shops, 0);
         let e = from(&[("STOCK_SPARE_SHOPS", "-1")]).expect_err("negative");
         assert!(e.to_string().contains("STOCK_SPARE_SHOPS"));
+    }
+
+    #[test]
+    fn worker_threads_default_to_half_the_cpus_and_at_least_one() {
+        let c = from(&[]).expect("config");
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(c.worker_threads(), (cpus / 2).max(1));
+        assert_eq!(from(&[("STOCK_WORKER_THREADS", "3")]).expect("config").worker_threads(), 3);
+        let e = from(&[("STOCK_WORKER_THREADS", "0")]).expect_err("zero threads");
+        assert!(e.to_string().contains("STOCK_WORKER_THREADS"));
     }
 
     #[test]

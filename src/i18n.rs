@@ -2,6 +2,7 @@
 //! when a key used in the code has no entry here.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,8 +332,29 @@ const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
     crate::views::admin::TEXTS,
 ];
 
-fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
-    static TABLE: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
+/// FNV-1a: the keys are our own short constants, so the lookup needs no protection against
+/// chosen collisions, and SipHash was a measurable share of rendering a page (issue 8).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Table = HashMap<&'static str, (&'static str, &'static str), BuildHasherDefault<Fnv>>;
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE
         .get_or_init(|| ALL_TEXTS.iter().flat_map(|t| t.iter()).map(|(k, en, es)| (*k, (*en, *es))).collect())
 }

@@ -3,7 +3,6 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    stock::cli::run().await
+fn main() -> std::process::ExitCode {
+    stock::cli::main()
 }

@@ -69,7 +69,9 @@ enum Command {
 }
 
 /// Runs the command line; the exit code is non-zero on any failure, with the reason on stderr.
-pub async fn run() -> ExitCode {
+/// The command line: reads the configuration, builds the async runtime it asks for
+/// (`Config::worker_threads`) and runs the command on it.
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -78,6 +80,20 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.worker_threads())
+        .enable_all()
+        .build();
+    match runtime {
+        Ok(rt) => rt.block_on(run(cli, config)),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, config: Config) -> ExitCode {
     crate::telemetry::init(config.log_json);
     match dispatch(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,

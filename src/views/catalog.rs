@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{checkbox, csrf, input, page, select, textarea, InputAttrs, Page};
+use super::layout::{checkbox, csrf, format_datetime, input, page, select, textarea, InputAttrs, Page};
 use crate::domain::catalog::{
     error_for, Category, FieldErrors, Product, ProductFields, ProductQuery, Sort, Unit,
 };
@@ -293,7 +293,7 @@ pub fn detail(p: &Page, v: &DetailView) -> Markup {
                             th.num { (t(l, "field.stock_after")) } th { (t(l, "field.who")) } th { (t(l, "field.reason")) }
                         } }
                         tbody { @for m in v.movements { tr {
-                            td { (m.at.format("%d/%m/%Y %H:%M")) }
+                            td { (format_datetime(m.at, l)) }
                             td { (kind_label(l, &m.kind)) }
                             td.num { @if m.quantity.is_sign_positive() { "+" } (format_qty(m.quantity, l)) }
                             td.num { (format_qty(m.stock_after, l)) }

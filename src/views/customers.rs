@@ -3,7 +3,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{csrf, input, page, select, textarea, InputAttrs, Page};
+use super::layout::{csrf, format_datetime, input, page, select, textarea, InputAttrs, Page};
 use crate::domain::catalog::{error_for, FieldErrors};
 use crate::domain::customers::{
     Customer, CustomerFields, CustomerQuery, LedgerEntry, PaymentMethod, QuoteSummary, SaleSummary,
@@ -115,8 +115,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "El consumidor final no tiene cuenta corriente.",
     ),
 ];
-
-const DATE_TIME: &str = "%d/%m/%Y %H:%M";
 
 pub fn method_label(l: Locale, m: PaymentMethod) -> &'static str {
     match m {
@@ -402,7 +400,7 @@ fn ledger_table(l: Locale, entries: &[LedgerEntry]) -> Markup {
                 th.num { (t(l, "customer.balance_after")) } th { (t(l, "field.who")) } th { (t(l, "field.note")) }
             } }
             tbody { @for e in entries { tr {
-                td { (e.at.format(DATE_TIME)) }
+                td { (format_datetime(e.at, l)) }
                 td {
                     (entry_label(l, &e.kind))
                     @if let Some(s) = e.sale_id { " " a href={ "/sales/" (s) } { "#" (s) } }
@@ -425,7 +423,7 @@ fn sales_table(l: Locale, sales: &[SaleSummary]) -> Markup {
             } }
             tbody { @for s in sales { tr.inactive[s.status == "voided"] {
                 td { a href={ "/sales/" (s.id) } { "#" (s.id) } }
-                td { (s.at.format(DATE_TIME)) }
+                td { (format_datetime(s.at, l)) }
                 td { (sale_status_label(l, &s.status)) }
                 td.num { (format_money(s.total, l)) }
             } } }
@@ -442,7 +440,7 @@ fn quotes_table(l: Locale, quotes: &[QuoteSummary]) -> Markup {
             } }
             tbody { @for q in quotes { tr.inactive[q.expired] {
                 td { a href={ "/quotes/" (q.id) } { "#" (q.id) } }
-                td { (q.at.format(DATE_TIME)) }
+                td { (format_datetime(q.at, l)) }
                 td { (q.valid_until.format("%d/%m/%Y")) }
                 td { (quote_status_label(l, q)) }
                 td.num { (format_money(q.total, l)) }

@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{csrf, page, role_label, Page};
+use super::layout::{csrf, format_date, page, role_label, Page};
 use crate::domain::catalog::{error_for, FieldErrors};
 use crate::domain::member::Role;
 use crate::domain::members::Member;
@@ -110,7 +110,7 @@ pub fn list(p: &Page, v: &ListView) -> Markup {
                         @if m.role == Role::Owner || m.user_id == v.me { (role_label(l, m.role)) }
                         @else { (role_form(p, m)) }
                     }
-                    td { (m.since.format("%d/%m/%Y")) }
+                    td { (format_date(m.since.date_naive(), l)) }
                     td.actions {
                         @if m.user_id != v.me {
                             a href={ "/members/" (m.user_id) "/remove" } { (t(l, "member.remove")) }

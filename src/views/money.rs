@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use maud::{html, Markup};
 
 use super::chart::{self, Point};
-use super::layout::{csrf, format_datetime, input, page, select, InputAttrs, Page};
+use super::layout::{csrf, format_date, format_datetime, input, page, select, InputAttrs, Page};
 use super::sales::method_label;
 use crate::domain::balance::{Bucket, Grouping, Range};
 use crate::domain::catalog::{error_for, FieldErrors};
@@ -101,14 +101,6 @@ pub fn kind_label(l: Locale, kind: &str) -> &'static str {
         "invoice_payment" => t(l, "money.kind_invoice_payment"),
         "other_expense" => t(l, "money.kind_other_expense"),
         _ => t(l, "movement.other"),
-    }
-}
-
-/// A day as the locale writes it.
-pub fn format_day(d: NaiveDate, l: Locale) -> String {
-    match l {
-        Locale::Es => d.format("%d/%m/%Y").to_string(),
-        Locale::En => d.format("%Y-%m-%d").to_string(),
     }
 }
 
@@ -343,7 +335,7 @@ fn bucket_label(b: &Bucket, g: Grouping, l: Locale) -> String {
     match (g, l) {
         (Grouping::Day, Locale::Es) => b.first.format("%d/%m").to_string(),
         (Grouping::Day, Locale::En) => b.first.format("%m-%d").to_string(),
-        (Grouping::Week, _) => format_day(b.first, l),
+        (Grouping::Week, _) => format_date(b.first, l),
         (Grouping::Month, _) => b.first.format("%m/%Y").to_string(),
     }
 }
@@ -365,7 +357,7 @@ pub fn balance(p: &Page, v: &BalanceView) -> Markup {
         .collect();
     let income: rust_decimal::Decimal = v.buckets.iter().map(|b| b.income).sum();
     let expenses: rust_decimal::Decimal = v.buckets.iter().map(|b| b.expenses).sum();
-    let (from, to) = (format_day(v.range.from, l), format_day(v.range.to, l));
+    let (from, to) = (format_date(v.range.from, l), format_date(v.range.to, l));
     let title = crate::i18n::tf(l, "balance.chart_title", &[("from", &from), ("to", &to)]);
     let desc =
         crate::i18n::tf(l, "balance.chart_desc", &[("group", &group_label(l, v.grouping).to_lowercase())]);
@@ -409,8 +401,8 @@ pub fn balance(p: &Page, v: &BalanceView) -> Markup {
                 } }
                 tbody { @for b in v.buckets { tr {
                     th scope="row" {
-                        (format_day(b.first, l))
-                        @if b.last != b.first { " – " (format_day(b.last, l)) }
+                        (format_date(b.first, l))
+                        @if b.last != b.first { " – " (format_date(b.last, l)) }
                     }
                     td.num { (format_money(b.income, l)) }
                     td.num { (format_money(b.expenses, l)) }

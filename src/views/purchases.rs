@@ -2,11 +2,10 @@
 //! lines from a product search and the receive button; a received invoice shows its payments,
 //! corrections and the forms for both), and the dashboard card of invoices falling due.
 
-use chrono::NaiveDate;
 use maud::{html, Markup};
 
 use super::customers::method_label;
-use super::layout::{csrf, input, page, select, InputAttrs, Page};
+use super::layout::{csrf, format_date, format_datetime, input, page, select, InputAttrs, Page};
 use crate::domain::catalog::{error_for, FieldErrors};
 use crate::domain::customers::PaymentMethod;
 use crate::domain::money::{format_money, format_qty};
@@ -158,15 +157,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("purchase.error_not_received", "Only a received invoice is paid.", "Solo se paga una factura recibida."),
 ];
-
-const DATE_TIME: &str = "%d/%m/%Y %H:%M";
-
-pub fn format_date(d: NaiveDate, l: Locale) -> String {
-    match l {
-        Locale::Es => d.format("%d/%m/%Y").to_string(),
-        Locale::En => d.format("%Y-%m-%d").to_string(),
-    }
-}
 
 /// The status tag of an invoice: draft, or how far it is paid (overdue first).
 pub fn status_label(l: Locale, i: &Invoice) -> &'static str {
@@ -513,7 +503,7 @@ fn payment_section(p: &Page, v: &DetailView) -> Markup {
                         th { (t(l, "field.who")) } th { (t(l, "purchase.note")) }
                     } }
                     tbody { @for pay in v.payments { tr {
-                        td { (pay.at.format(DATE_TIME)) }
+                        td { (format_datetime(pay.at, l)) }
                         td { (PaymentMethod::parse(&pay.method).map(|m| method_label(l, m)).unwrap_or("—")) }
                         td.num { (format_money(pay.amount, l)) }
                         td { (pay.user_name.as_deref().unwrap_or("—")) }
@@ -609,7 +599,7 @@ pub fn detail(p: &Page, v: &DetailView) -> Markup {
                     }
                     dt { (t(l, "purchase.date")) } dd { (format_date(i.invoice_date, l)) }
                     @if let Some(d) = i.due_date { dt { (t(l, "purchase.due_date")) } dd { (format_date(d, l)) } }
-                    @if let Some(at) = i.received_at { dt { (t(l, "purchase.received_at")) } dd { (at.format(DATE_TIME)) } }
+                    @if let Some(at) = i.received_at { dt { (t(l, "purchase.received_at")) } dd { (format_datetime(at, l)) } }
                     dt { (t(l, "purchase.total")) } dd { (format_money(i.total, l)) }
                     @if i.received && i.kind == Kind::Invoice {
                         @if !i.credited.is_zero() {

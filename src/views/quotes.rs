@@ -3,7 +3,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{csrf, format_datetime, input, page, select, textarea, InputAttrs, Page};
+use super::layout::{csrf, format_date, format_datetime, input, page, select, textarea, InputAttrs, Page};
 use crate::domain::catalog::{error_for, FieldErrors};
 use crate::domain::money::{format_money, format_qty};
 use crate::domain::quotes::{
@@ -73,14 +73,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("quote.error.unknown_customer", "The quote's customer is no longer active.", "El cliente del presupuesto ya no está activo."),
     ("quote.error.cannot_convert", "This quote cannot be converted as it is: duplicate it and check its lines.", "Este presupuesto no se puede convertir así: duplíquelo y revise sus líneas."),
 ];
-
-/// A date in the locale's order, like `layout::format_datetime`.
-fn format_date(d: chrono::NaiveDate, l: Locale) -> String {
-    match l {
-        Locale::Es => d.format("%d/%m/%Y").to_string(),
-        Locale::En => d.format("%Y-%m-%d").to_string(),
-    }
-}
 
 pub fn state_label(l: Locale, s: State) -> &'static str {
     match s {

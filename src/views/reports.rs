@@ -4,8 +4,8 @@
 use maud::{html, Markup};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::layout::page;
 use super::layout::Page;
+use super::layout::{format_date, page};
 use crate::domain::catalog::{error_for, FieldErrors};
 use crate::domain::money::{format_decimal, format_money, format_qty};
 use crate::domain::reports::{
@@ -260,10 +260,7 @@ fn filters(p: &Page, v: &ReportView) -> Markup {
 }
 
 fn period_label(l: Locale, start: chrono::NaiveDate, g: Grouping) -> String {
-    let day = |d: chrono::NaiveDate| match l {
-        Locale::Es => d.format("%d/%m/%Y").to_string(),
-        Locale::En => d.format("%Y-%m-%d").to_string(),
-    };
+    let day = |d: chrono::NaiveDate| format_date(d, l);
     match g {
         Grouping::Day => day(start),
         Grouping::Week => format!("{} {}", t(l, "report.week_of"), day(start)),

@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{checkbox, csrf, input, page, InputAttrs, Page};
+use super::layout::{checkbox, csrf, format_date, input, page, InputAttrs, Page};
 use crate::domain::catalog::{error_for, Category, FieldErrors, Product, Unit};
 use crate::domain::money::{format_qty, input_value};
 use crate::domain::stock::Missing;
@@ -168,7 +168,7 @@ pub fn missing(p: &Page, list: &[Missing], can_remove: bool, name: &str, errors:
                         td { (m.name) }
                         td.num { (m.requests) }
                         td { (m.note) }
-                        td { (m.last_requested_at.format("%d/%m/%Y")) }
+                        td { (format_date(m.last_requested_at.date_naive(), l)) }
                         td { @if can_remove {
                             form.inline method="post" action={ "/missing/" (m.id) "/delete" } {
                                 (csrf(p))
