@@ -770,3 +770,88 @@ async fn a_check_run_early_does_not_let_a_later_line_or_payment_through() {
     assert_eq!(shop.stock(shop.soda).await, dec("5"));
     shop.assert_ledger().await;
 }
+
+/// Lines of one sale in one statement: positions, products, quantities; each at price 1.
+async fn insert_lines_in_one_statement(
+    tx: &Transaction<'_>,
+    shop: &Shop,
+    lines: &[(i64, &str)],
+) -> Result<i64, Error> {
+    let products: Vec<i64> = lines.iter().map(|(p, _)| *p).collect();
+    let quantities: Vec<Decimal> = lines.iter().map(|(_, q)| dec(q)).collect();
+    let total: Decimal = quantities.iter().sum();
+    Ok(tx
+        .query_one(
+            "with s as (
+                 insert into sales (idempotency_key, customer_id, user_id, total, tendered, change)
+                 values (gen_random_uuid(), $1, $2, $3, $3, 0) returning id
+             ), l as (
+                 insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
+                 select s.id, x.n, x.product_id, 'línea', x.quantity, 1, 0, x.quantity
+                   from s cross join unnest($4::bigint[], $5::numeric[]) with ordinality as x(product_id, quantity, n)
+                  order by x.n
+             ), p as (
+                 insert into sale_payments (sale_id, method, amount) select s.id, 'cash', $3 from s
+             )
+             select id from s",
+            &[&shop.final_consumer, &shop.staff, &total, &products, &quantities],
+        )
+        .await?
+        .get(0))
+}
+
+/// A sale's lines take their stock in one pass (sql/app/V26): one movement per line, in line
+/// order, each with the stock it left, even for two lines of one product; a product the whole
+/// sale would take below zero refuses the sale with what it has; the ledger adds up.
+#[tokio::test]
+async fn a_sales_lines_take_their_stock_in_one_pass_one_movement_per_line() {
+    let shop = shop().await;
+    let mut c = shop.db.app_login().await;
+    let tx = shop.tx(&mut c, shop.staff, &roles().staff).await;
+    let sale =
+        insert_lines_in_one_statement(&tx, &shop, &[(shop.water, "2"), (shop.soda, "1"), (shop.water, "3")])
+            .await
+            .expect("a sale of three lines");
+    tx.commit().await.expect("commit");
+    assert_eq!(shop.stock(shop.water).await, dec("15"));
+    assert_eq!(shop.stock(shop.soda).await, dec("4"));
+    let moves = shop
+        .su
+        .query(
+            &format!(
+                "select product_id, quantity, stock_after, user_id from {}.stock_movements
+                  where kind = 'sale' and ref_type = 'sale' and ref_id = $1 order by id",
+                shop.schema
+            ),
+            &[&sale],
+        )
+        .await
+        .expect("movements");
+    let got: Vec<(i64, Decimal, Decimal, Option<i64>)> =
+        moves.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
+    assert_eq!(
+        got,
+        vec![
+            (shop.water, dec("-2"), dec("18"), Some(shop.staff)),
+            (shop.soda, dec("-1"), dec("4"), Some(shop.staff)),
+            (shop.water, dec("-3"), dec("15"), Some(shop.staff)),
+        ],
+        "one movement per line, in line order, each with the stock it left"
+    );
+    shop.assert_ledger().await;
+
+    // 3 + 3 sodas out of 4: each line alone fits, the sale does not
+    let tx = shop.tx(&mut c, shop.staff, &roles().staff).await;
+    let err =
+        insert_lines_in_one_statement(&tx, &shop, &[(shop.water, "1"), (shop.soda, "3"), (shop.soda, "3")])
+            .await
+            .expect_err("6 sodas out of 4");
+    assert_eq!(constraint(&err), Some("stock_not_negative"), "{}", describe(&err));
+    let detail = err.as_db_error().and_then(|d| d.detail()).and_then(|d| Decimal::from_str(d).ok());
+    assert_eq!(detail, Some(dec("4")), "what the product has: {}", describe(&err));
+    assert!(describe(&err).contains(&format!("product {}", shop.soda)), "{}", describe(&err));
+    tx.rollback().await.expect("rollback");
+    assert_eq!((shop.stock(shop.water).await, shop.stock(shop.soda).await), (dec("15"), dec("4")));
+    shop.assert_ledger().await;
+    shop.assert_sales_whole().await;
+}

@@ -34,6 +34,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
         "whole_units_check_only_when_needed",
         include_str!("../../sql/tenant/V15__whole_units_check_only_when_needed.sql"),
     ),
+    (16, "sale_stock_per_statement", include_str!("../../sql/tenant/V16__sale_stock_per_statement.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.
