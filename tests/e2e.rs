@@ -46,6 +46,11 @@ async fn login(b: &Browser, email: &str) {
     b.fill("#f-email", email).await;
     b.fill("#f-password", PASSWORD).await;
     b.click("form[action='/login'] button[type=submit]").await;
+    // the login page has a nav of its own: wait for the navigation, not for any nav
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while b.path().await.starts_with("/login") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     b.find("nav").await;
     assert!(!b.path().await.starts_with("/login"), "login failed for {email}:\n{}", b.text().await);
 }
