@@ -82,7 +82,12 @@ pub struct Config {
     /// default 0 = no limit).
     pub pool_max_uses: Option<usize>,
     /// Prepared statements a pooled connection keeps cached (`STOCK_DB_STATEMENT_CACHE_MAX`,
-    /// default 500; 0 = no bound): past it the connection's cache is emptied when it is next taken.
+    /// default 1000; 0 = no bound): past it the connection's cache is emptied when it is next taken.
+    /// It must exceed what one connection keeps in steady use, its share of the shops times the
+    /// statements each shop has of its own (dashboard, product list, categories: 250 × 3 with
+    /// 1,000 shops in 4 shards), or the cache empties itself over and over: at 500, /products
+    /// under random access fell to 0.66 of one shop against 0.81 above it (docs/BENCHMARKS.md,
+    /// "Many shops", sixth session).
     pub statement_cache_max: usize,
     /// Shards the app's pool is split into, picked by the session (`STOCK_POOL_SHARDS`; 0, the
     /// default, means `STOCK_POOL_SIZE / 4` between 1 and 4, so that each shard keeps at least four
@@ -168,7 +173,7 @@ impl Default for Config {
             public_url: None,
             pool_max_lifetime: Some(Duration::from_secs(600)),
             pool_max_uses: None,
-            statement_cache_max: 500,
+            statement_cache_max: 1000,
             pool_shards: 0,
             spare_shops: 2,
         }
@@ -460,7 +465,7 @@ mod tests {
         assert!(e.to_string().contains("STOCK_POOL_MAX_LIFETIME_SECONDS"));
         let e = from(&[("STOCK_POOL_MAX_USES", "-1")]).expect_err("bad uses");
         assert!(e.to_string().contains("STOCK_POOL_MAX_USES"));
-        assert_eq!(c.statement_cache_max, 500);
+        assert_eq!(c.statement_cache_max, 1000);
         assert_eq!(c.shards(), 4);
         assert_eq!(from(&[("STOCK_POOL_SIZE", "4")]).expect("small pool").shards(), 1);
         assert_eq!(from(&[("STOCK_POOL_SIZE", "8")]).expect("pool of 8").shards(), 2);
