@@ -663,15 +663,19 @@ async fn staff_cannot_sell_more_than_the_stock() {
     assert_eq!(shop.count("select count(*) from {s}.sales").await, 0);
 }
 
-/// A sale, its lines and its payments in ONE statement (as `record_sale` does), with the amounts
-/// given: the line total and the one cash payment. Returns the sale id.
+/// A sale, its lines (product, quantity, unit price; each line's total by the rounding rule) and
+/// one cash payment in ONE statement (as `record_sale` does), with the sale's total and the payment
+/// given. Returns the sale id.
 async fn insert_sale_in_one_statement(
     tx: &Transaction<'_>,
     shop: &Shop,
     total: &str,
-    line_total: &str,
+    lines: &[(i64, &str, &str)],
     paid: &str,
 ) -> Result<i64, Error> {
+    let products: Vec<i64> = lines.iter().map(|(p, _, _)| *p).collect();
+    let quantities: Vec<Decimal> = lines.iter().map(|(_, q, _)| dec(q)).collect();
+    let prices: Vec<Decimal> = lines.iter().map(|(_, _, p)| dec(p)).collect();
     Ok(tx
         .query_one(
             "with s as (
@@ -679,12 +683,15 @@ async fn insert_sale_in_one_statement(
                  values (gen_random_uuid(), $1, $2, $3, $3, 0) returning id
              ), l as (
                  insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
-                 select s.id, 1, $4, 'línea', 1, $5, 0, $5 from s
+                 select s.id, x.n, x.product_id, 'línea', x.quantity, x.price, 0, round(x.quantity * x.price, 2)
+                   from s cross join unnest($4::bigint[], $5::numeric[], $6::numeric[])
+                                     with ordinality as x(product_id, quantity, price, n)
+                  order by x.n
              ), p as (
-                 insert into sale_payments (sale_id, method, amount) select s.id, 'cash', $6 from s
+                 insert into sale_payments (sale_id, method, amount) select s.id, 'cash', $7 from s
              )
              select id from s",
-            &[&shop.final_consumer, &shop.staff, &dec(total), &shop.water, &dec(line_total), &dec(paid)],
+            &[&shop.final_consumer, &shop.staff, &dec(total), &products, &quantities, &prices, &dec(paid)],
         )
         .await?
         .get(0))
@@ -704,7 +711,7 @@ async fn a_sale_recorded_in_one_statement_is_checked_once_and_still_must_add_up(
         ("payments above the total", "10", "10", "20"),
     ] {
         let tx = shop.tx(&mut c, shop.staff, &r.staff).await;
-        insert_sale_in_one_statement(&tx, &shop, total, line, paid)
+        insert_sale_in_one_statement(&tx, &shop, total, &[(shop.water, "1", line)], paid)
             .await
             .unwrap_or_else(|e| panic!("{what}: the statement passes on its own: {}", describe(&e)));
         let err = tx.commit().await.expect_err(what);
@@ -720,7 +727,9 @@ async fn a_sale_recorded_in_one_statement_is_checked_once_and_still_must_add_up(
     shop.su.batch_execute(&format!("alter database \"{dbname}\" set track_functions = 'pl'")).await.unwrap();
     let mut c = shop.db.app_login().await;
     let tx = shop.tx(&mut c, shop.staff, &r.staff).await;
-    let sale = insert_sale_in_one_statement(&tx, &shop, "10", "10", "10").await.expect("a whole sale");
+    let sale = insert_sale_in_one_statement(&tx, &shop, "10", &[(shop.water, "1", "10")], "10")
+        .await
+        .expect("a whole sale");
     let checks = "select coalesce(sum(calls) filter (where funcname = 'sale_is_whole'), 0)::bigint,
                          coalesce(sum(calls) filter (where funcname = 'sale_part_is_whole'), 0)::bigint,
                          coalesce(sum(calls) filter (where funcname = 'quantity_in_whole_units'), 0)::bigint
@@ -757,7 +766,7 @@ async fn a_check_run_early_does_not_let_a_later_line_or_payment_through() {
     ] {
         for early in ["set constraints all immediate", "set constraints sales_whole immediate"] {
             let tx = shop.tx(&mut c, shop.staff, &r.staff).await;
-            let sale = insert_sale_in_one_statement(&tx, &shop, "10", "10", "10").await.expect("a whole sale");
+            let sale = insert_sale_in_one_statement(&tx, &shop, "10", &[(shop.water, "1", "10")], "10").await.expect("a whole sale");
             tx.batch_execute(early).await.unwrap_or_else(|e| panic!("{early}: {}", describe(&e)));
             let err = match tx.execute(sql, &[&sale]).await {
                 Err(e) => e,
@@ -771,35 +780,6 @@ async fn a_check_run_early_does_not_let_a_later_line_or_payment_through() {
     shop.assert_ledger().await;
 }
 
-/// Lines of one sale in one statement: positions, products, quantities; each at price 1.
-async fn insert_lines_in_one_statement(
-    tx: &Transaction<'_>,
-    shop: &Shop,
-    lines: &[(i64, &str)],
-) -> Result<i64, Error> {
-    let products: Vec<i64> = lines.iter().map(|(p, _)| *p).collect();
-    let quantities: Vec<Decimal> = lines.iter().map(|(_, q)| dec(q)).collect();
-    let total: Decimal = quantities.iter().sum();
-    Ok(tx
-        .query_one(
-            "with s as (
-                 insert into sales (idempotency_key, customer_id, user_id, total, tendered, change)
-                 values (gen_random_uuid(), $1, $2, $3, $3, 0) returning id
-             ), l as (
-                 insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
-                 select s.id, x.n, x.product_id, 'línea', x.quantity, 1, 0, x.quantity
-                   from s cross join unnest($4::bigint[], $5::numeric[]) with ordinality as x(product_id, quantity, n)
-                  order by x.n
-             ), p as (
-                 insert into sale_payments (sale_id, method, amount) select s.id, 'cash', $3 from s
-             )
-             select id from s",
-            &[&shop.final_consumer, &shop.staff, &total, &products, &quantities],
-        )
-        .await?
-        .get(0))
-}
-
 /// A sale's lines take their stock in one pass (sql/app/V26): one movement per line, in line
 /// order, each with the stock it left, even for two lines of one product; a product the whole
 /// sale would take below zero refuses the sale with what it has; the ledger adds up.
@@ -808,10 +788,15 @@ async fn a_sales_lines_take_their_stock_in_one_pass_one_movement_per_line() {
     let shop = shop().await;
     let mut c = shop.db.app_login().await;
     let tx = shop.tx(&mut c, shop.staff, &roles().staff).await;
-    let sale =
-        insert_lines_in_one_statement(&tx, &shop, &[(shop.water, "2"), (shop.soda, "1"), (shop.water, "3")])
-            .await
-            .expect("a sale of three lines");
+    let sale = insert_sale_in_one_statement(
+        &tx,
+        &shop,
+        "6",
+        &[(shop.water, "2", "1"), (shop.soda, "1", "1"), (shop.water, "3", "1")],
+        "6",
+    )
+    .await
+    .expect("a sale of three lines");
     tx.commit().await.expect("commit");
     assert_eq!(shop.stock(shop.water).await, dec("15"));
     assert_eq!(shop.stock(shop.soda).await, dec("4"));
@@ -842,10 +827,15 @@ async fn a_sales_lines_take_their_stock_in_one_pass_one_movement_per_line() {
 
     // 3 + 3 sodas out of 4: each line alone fits, the sale does not
     let tx = shop.tx(&mut c, shop.staff, &roles().staff).await;
-    let err =
-        insert_lines_in_one_statement(&tx, &shop, &[(shop.water, "1"), (shop.soda, "3"), (shop.soda, "3")])
-            .await
-            .expect_err("6 sodas out of 4");
+    let err = insert_sale_in_one_statement(
+        &tx,
+        &shop,
+        "7",
+        &[(shop.water, "1", "1"), (shop.soda, "3", "1"), (shop.soda, "3", "1")],
+        "7",
+    )
+    .await
+    .expect_err("6 sodas out of 4");
     assert_eq!(constraint(&err), Some("stock_not_negative"), "{}", describe(&err));
     let detail = err.as_db_error().and_then(|d| d.detail()).and_then(|d| Decimal::from_str(d).ok());
     assert_eq!(detail, Some(dec("4")), "what the product has: {}", describe(&err));
