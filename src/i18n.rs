@@ -334,16 +334,19 @@ const ALL_TEXTS: &[&[(&str, &str, &str)]] = &[
 
 /// FNV-1a: the keys are our own short constants, so the lookup needs no protection against
 /// chosen collisions, and SipHash was a measurable share of rendering a page (issue 8).
-#[derive(Default)]
 struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
 
 impl Hasher for Fnv {
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
         for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
-        self.0 = h;
     }
 
     fn finish(&self) -> u64 {

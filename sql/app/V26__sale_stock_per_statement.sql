@@ -5,7 +5,8 @@
 -- BEFORE trigger `apply_stock_movement` updated the product: per line two PL/pgSQL calls, two
 -- statements started by the executor, and the CHECK constraints of `stock_movements` and of
 -- `products` read back from the catalog and prepared (PostgreSQL does that once per statement and
--- table). A profile of the checkout's SQL put a third of the database's time there.
+-- table). A profile of the checkout's SQL put 11 % of the database's time in preparing CHECK
+-- constraints and 19 % in starting statements (docs/BENCHMARKS.md, "Sales", sixth session).
 --
 -- `sale_lines_stock` is an AFTER INSERT statement trigger over the inserted lines (a transition
 -- table) and does the same work for all of them in three statements:

@@ -68,9 +68,9 @@ enum Command {
     Admin(admin::AdminCommand),
 }
 
-/// Runs the command line; the exit code is non-zero on any failure, with the reason on stderr.
-/// The command line: reads the configuration, builds the async runtime it asks for
-/// (`Config::worker_threads`) and runs the command on it.
+/// Runs the command line: reads the configuration, builds the async runtime it asks for
+/// (`Config::worker_threads`) and runs the command on it. The exit code is non-zero on any
+/// failure, with the reason on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_env() {

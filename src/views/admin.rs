@@ -226,17 +226,11 @@ pub fn login(p: &AdminPage, email: &str, message: Option<&str>) -> Markup {
 }
 
 fn when(at: DateTime<Utc>, l: Locale) -> String {
-    match l {
-        Locale::Es => at.format("%d/%m/%Y %H:%M UTC").to_string(),
-        Locale::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
-    }
+    format!("{} UTC", super::layout::format_datetime(at.naive_utc(), l))
 }
 
 fn day(d: NaiveDate, l: Locale) -> String {
-    match l {
-        Locale::Es => d.format("%d/%m/%Y").to_string(),
-        Locale::En => d.format("%Y-%m-%d").to_string(),
-    }
+    super::layout::format_date(d, l)
 }
 
 /// Bytes as people read them (kB, MB, GB; powers of 1024).

@@ -3,7 +3,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{csrf, format_datetime, input, page, select, textarea, InputAttrs, Page};
+use super::layout::{csrf, format_date, format_datetime, input, page, select, textarea, InputAttrs, Page};
 use crate::domain::catalog::{error_for, FieldErrors};
 use crate::domain::customers::{
     Customer, CustomerFields, CustomerQuery, LedgerEntry, PaymentMethod, QuoteSummary, SaleSummary,
@@ -441,7 +441,7 @@ fn quotes_table(l: Locale, quotes: &[QuoteSummary]) -> Markup {
             tbody { @for q in quotes { tr.inactive[q.expired] {
                 td { a href={ "/quotes/" (q.id) } { "#" (q.id) } }
                 td { (format_datetime(q.at, l)) }
-                td { (q.valid_until.format("%d/%m/%Y")) }
+                td { (format_date(q.valid_until, l)) }
                 td { (quote_status_label(l, q)) }
                 td.num { (format_money(q.total, l)) }
             } } }

@@ -221,7 +221,6 @@ pub fn csrf(p: &Page) -> Markup {
     html! { input type="hidden" name="csrf" value=(p.csrf); }
 }
 
-/// A date and time in the locale's order (the value is already in the shop's time zone).
 /// A day in the locale's order: 31/12/2026 or 2026-12-31.
 pub fn format_date(d: chrono::NaiveDate, l: Locale) -> String {
     use chrono::Datelike;
@@ -232,7 +231,8 @@ pub fn format_date(d: chrono::NaiveDate, l: Locale) -> String {
     }
 }
 
-/// A date and time in the locale's order: 31/12/2026 18:05 or 2026-12-31 18:05.
+/// A date and time in the locale's order: 31/12/2026 18:05 or 2026-12-31 18:05 (the value is
+/// already in the shop's time zone).
 pub fn format_datetime(dt: chrono::NaiveDateTime, l: Locale) -> String {
     use chrono::{Datelike, Timelike};
     // written out rather than through `format("%d/%m/%Y %H:%M")`, which parses its pattern on

@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{checkbox, csrf, input, page, select, InputAttrs, Page};
+use super::layout::{checkbox, csrf, format_date, input, page, select, InputAttrs, Page};
 use crate::domain::catalog::{error_for, FieldErrors};
 use crate::domain::limits::{status_key, PlanUsage};
 use crate::domain::settings::{SettingsFields, QUOTE_DAYS_MAX, RECEIPT_TEXT_MAX};
@@ -69,7 +69,7 @@ fn plan_section(l: Locale, u: &PlanUsage) -> Markup {
                 dd { (u.plan_name) " (" (t(l, status_key(&u.status))) ")" }
                 @if let (Some(d), "trialing") = (u.trial_ends_on, u.status.as_str()) {
                     dt {}
-                    dd { (tf(l, "limit.trial_ends", &[("date", &d.format("%d/%m/%Y").to_string())])) }
+                    dd { (tf(l, "limit.trial_ends", &[("date", &format_date(d, l))])) }
                 }
                 @for (key, usage) in rows {
                     dt { (t(l, key)) }
