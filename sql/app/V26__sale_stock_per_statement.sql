@@ -9,16 +9,17 @@
 -- constraints and 19 % in starting statements (docs/BENCHMARKS.md, "Sales", sixth session).
 --
 -- `sale_lines_stock` is an AFTER INSERT statement trigger over the inserted lines (a transition
--- table) and does the same work for all of them in three statements:
+-- table) and does the same work for all of them in two statements:
 --   1. it locks the stock-tracked products of the lines, in id order (as the lines themselves
 --      were inserted, so two sales never wait on each other crosswise);
---   2. it refuses the sale when a product would go below zero and the shop does not allow it:
---      the same error as the ledger's (check_violation, constraint `stock_not_negative`, the
---      product id in the message and what it has in the detail), for the first such product by
---      id; the figure is what the product has against the sale's whole quantity of it;
---   3. it takes each product's quantity out of stock and writes one `sale` movement per line, in
---      line order, each with the stock it left, by the same user at the same instant as before.
--- The rows are locked before they are read, so what is checked is what is updated.
+--   2. it takes each product's quantity out of stock, writes one `sale` movement per line, in
+--      line order, each with the stock it left, by the same user at the same instant as before,
+--      and reads back the first product by id that went below zero. When there is one and the
+--      shop does not allow it, the sale is refused with the same error as the ledger's
+--      (check_violation, constraint `stock_not_negative`, the product id in the message and what
+--      it had in the detail: what it has against the sale's whole quantity of it), and the
+--      exception undoes the update and the movements.
+-- The rows are locked before they are read, so what is checked is what was updated.
 --
 -- The ledger trigger `stock_movements_apply` now skips `sale` movements (tenant V16 gives it
 -- `when (new.kind <> 'sale')`): this function has already applied them. No shop role can write a
@@ -38,31 +39,27 @@ begin
      where p.id in (select l.product_id from new_lines l) and p.track_stock
      order by p.id
        for no key update;
-    select p.id, p.stock into v_short
-      from products p
-      join (select l.product_id, sum(l.quantity) as qty from new_lines l group by l.product_id) q
-        on q.product_id = p.id
-     where p.track_stock and p.stock - q.qty < 0
-     order by p.id
-     limit 1;
+    with taken as (
+        update products p set stock = p.stock - q.qty
+          from (select l.product_id, sum(l.quantity) as qty from new_lines l group by l.product_id) q
+         where p.id = q.product_id and p.track_stock
+        returning p.id, p.stock, q.qty
+    ), moved as (
+        insert into stock_movements (product_id, kind, quantity, reason, ref_type, ref_id, stock_after, user_id, at)
+        select l.product_id, 'sale', -l.quantity, '', 'sale', l.sale_id,
+               t.stock + coalesce(sum(l.quantity) over (partition by l.product_id order by l.id
+                                                        rows between 1 following and unbounded following), 0),
+               app.current_user_id(), now()
+          from new_lines l join taken t on t.id = l.product_id
+         order by l.id
+    )
+    select t.id, t.stock + t.qty as stock into v_short
+      from taken t where t.stock < 0 order by t.id limit 1;
     if found and not coalesce((select s.allow_negative_stock from settings s), false) then
         raise exception 'stock of product % would go below zero (available %)', v_short.id, v_short.stock
             using errcode = 'check_violation', constraint = 'stock_not_negative',
                   detail = v_short.stock::text;
     end if;
-    with taken as (
-        update products p set stock = p.stock - q.qty
-          from (select l.product_id, sum(l.quantity) as qty from new_lines l group by l.product_id) q
-         where p.id = q.product_id and p.track_stock
-        returning p.id, p.stock
-    )
-    insert into stock_movements (product_id, kind, quantity, reason, ref_type, ref_id, stock_after, user_id, at)
-    select l.product_id, 'sale', -l.quantity, '', 'sale', l.sale_id,
-           t.stock + coalesce(sum(l.quantity) over (partition by l.product_id order by l.id
-                                                    rows between 1 following and unbounded following), 0),
-           app.current_user_id(), now()
-      from new_lines l join taken t on t.id = l.product_id
-     order by l.id;
     return null;
 end $$;
 revoke all on function app_private.sale_lines_stock() from public;
