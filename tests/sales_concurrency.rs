@@ -390,6 +390,7 @@ async fn thirty_record_sale_calls_ten_succeed_none_deadlocks() {
                     lines,
                     payments: vec![(Method::Cash, dec("30"))],
                     quote_id: None,
+                    cart_id: None,
                 };
                 let mut c = conn(&pool.clone().into(), false);
                 let (tx, ctx) =

@@ -614,6 +614,7 @@ pub async fn convert(
         lines,
         payments: vec![payment],
         quote_id: Some(id),
+        cart_id: None,
     };
     let recorded = match sales::record_sale(tx, user_id, &input).await? {
         Ok(r) if r.replayed => return Ok(Err(ConvertRefusal::KeyUsed)),

@@ -263,7 +263,8 @@ pub async fn set_customer(tx: &Tx<'_>, cart_id: i64, customer_id: Option<i64>) -
 
 pub async fn clear_cart(tx: &Tx<'_>, cart_id: i64) -> Result<(), AppError> {
     // a new draft (new id, new one-time key) instead of deleting the lines of the same one: a busy
-    // till would otherwise read its cart through every line it ever deleted until vacuum runs
+    // till would otherwise read its cart through every line it ever deleted until vacuum runs.
+    // A checkout does the same inside RECORD_SALE (`SaleInput::cart_id`).
     let stmt = tx
         .prepare_cached(
             "with gone as (delete from sale_drafts where id = $1 returning user_id)
@@ -293,6 +294,10 @@ pub struct SaleInput {
     /// What was handed over, per method (cash may exceed what it must cover: change).
     pub payments: Vec<(Method, Decimal)>,
     pub quote_id: Option<i64>,
+    /// The counter's cart this sale checks out: when the sale is recorded, the same statement
+    /// replaces it with a new empty cart (new id, new one-time key), as `clear_cart` does. A
+    /// replayed key or a refused sale leaves it alone.
+    pub cart_id: Option<i64>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -372,9 +377,11 @@ pub fn settle(total: Decimal, payments: &[(Method, Decimal)]) -> Result<Settleme
 
 /// One statement records the whole sale (issue 8): the customer check, the sale, its lines in
 /// ascending product id (the stock triggers lock product rows in that order, so two sales cannot
-/// deadlock) and its payments. Data-modifying CTEs always run to completion; the line and payment
-/// inserts read the new sale's id from `s`, so nothing is inserted when the sale is not (unknown
-/// or inactive customer, final consumer on account, or the key already used).
+/// deadlock), its payments and, at the counter, the emptied cart ($17: the cart is replaced by a
+/// new empty one, as `clear_cart` does). Data-modifying CTEs always run to completion; the line,
+/// payment and cart statements read the new sale's id from `s`, so nothing is inserted or deleted
+/// when the sale is not (unknown or inactive customer, final consumer on account, or the key
+/// already used).
 const RECORD_SALE: &str = "\
 with c as (
     select id, is_final_consumer from customers
@@ -395,6 +402,10 @@ with c as (
 ), p as (
     insert into sale_payments (sale_id, method, amount)
     select s.id, y.method, y.amount from s cross join unnest($15::text[], $16::numeric[]) as y(method, amount)
+), d as (
+    delete from sale_drafts where id = $17::bigint and exists (select from s) returning user_id
+), n as (
+    insert into sale_drafts (user_id) select user_id from d
 )
 select (select id from s), (select is_final_consumer from c)";
 
@@ -463,6 +474,7 @@ pub async fn record_sale(
                 &totals,
                 &methods,
                 &amounts,
+                &input.cart_id,
             ],
         )
         .await;

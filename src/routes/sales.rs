@@ -295,6 +295,7 @@ async fn checkout(app: App, req: Req, form: Form) -> Result<Response, AppError> 
             .collect(),
         payments,
         quote_id: None,
+        cart_id: Some(cart.id),
     };
     // a sale beyond the plan's monthly sales is refused by the database: shown like a refusal
     let recorded = match sales::record_sale(&tx, ctx.user_id, &input).await {
@@ -303,9 +304,7 @@ async fn checkout(app: App, req: Req, form: Form) -> Result<Response, AppError> 
     };
     match recorded {
         Ok(done) => {
-            if !done.replayed {
-                sales::clear_cart(&tx, cart.id).await?;
-            }
+            // the cart was emptied by record_sale's own statement (unless the key was replayed)
             tx.commit().await?;
             Ok(with_flash(&req, redirect(&format!("/sales/{}", done.sale_id)), "flash.sale_recorded"))
         }
