@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,8 @@ pub struct Proc {
     pub child: Child,
     pub addr: std::net::SocketAddr,
     pub logs: Arc<Mutex<Vec<String>>>,
+    /// Set once the reader has taken the last line of standard error (the child closed it).
+    logs_done: Arc<AtomicBool>,
 }
 
 /// Starts `stock serve` against the test's database and waits for its "serving" line.
@@ -41,10 +44,13 @@ pub fn start(db: TestDb, extra_env: &[(&str, &str)]) -> (TestApp, Proc) {
     let logs = Arc::new(Mutex::new(Vec::new()));
     let stderr = child.stderr.take().expect("stderr");
     let sink = logs.clone();
+    let logs_done = Arc::new(AtomicBool::new(false));
+    let done = logs_done.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             sink.lock().expect("logs").push(line);
         }
+        done.store(true, Ordering::Release);
     });
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -64,7 +70,7 @@ pub fn start(db: TestDb, extra_env: &[(&str, &str)]) -> (TestApp, Proc) {
     };
     let addr: std::net::SocketAddr = addr.parse().expect("address");
     let app = TestApp { db, base: format!("http://{addr}"), http: common::client() };
-    (app, Proc { child, addr, logs })
+    (app, Proc { child, addr, logs, logs_done })
 }
 
 impl Proc {
@@ -93,11 +99,17 @@ impl Proc {
         assert!(ok, "kill -{sig} failed");
     }
 
-    /// The exit status, waiting at most `limit`.
+    /// The exit status, waiting at most `limit` for the process to exit and for its standard
+    /// error to be read to the end (so `logs` holds its last lines).
     pub async fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
         let until = Instant::now() + limit;
         while Instant::now() < until {
             if let Some(s) = self.child.try_wait().expect("try_wait") {
+                // the process is gone, but its last log lines may still be in the pipe: wait
+                // until the reader has them (on a loaded machine it can lag behind the exit)
+                while !self.logs_done.load(Ordering::Acquire) && Instant::now() < until {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
                 return Some(s);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
