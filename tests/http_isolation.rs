@@ -283,6 +283,47 @@ async fn losing_the_membership_of_the_current_shop_drops_the_shop_from_the_sessi
     assert!(!d.body.contains(SHOP_A), "{}", d.body);
 }
 
+/// GET /dashboard sends its statement with the session statement for the shop and role the
+/// session had at its last request (`http::hints`). When the role changes in between, the page
+/// still follows the database: an admin made staff sees no money on the very next request (the
+/// guessed statement with money is either refused for staff or its rows are not used), and made
+/// admin again sees it again.
+#[tokio::test]
+async fn a_role_changed_between_two_dashboards_is_what_the_next_one_shows() {
+    let s = two_shops().await;
+    let app = &s.app;
+    let person = app.db.add_member(s.a_id, "varies@example.com", "admin").await;
+    let http = common::client();
+    assert_eq!(app.login_with(&http, "varies@example.com", PASSWORD).await.status, 303);
+    let set_role = |role: &'static str| async move {
+        app.db
+            .admin()
+            .await
+            .execute(
+                "update app.memberships set role = $1 where user_id = $2 and tenant_id = $3",
+                &[&role, &person, &s.a_id],
+            )
+            .await
+            .expect("role");
+    };
+    for (role, label, money) in
+        [("admin", "Administrador", true), ("staff", "Empleado", false), ("admin", "Administrador", true)]
+    {
+        set_role(role).await;
+        // twice: the first after the change meets a stale hint, the second a fresh one
+        for round in 0..2 {
+            let d = app.get_with(&http, "/dashboard").await;
+            assert_eq!(d.status, 200, "{role} {round}: {}", d.body);
+            assert_eq!(dashboard_shop(&d.body), Some(SHOP_A), "{role} {round}");
+            assert_eq!(dashboard_role(&d.body), Some(label), "{role} {round}");
+            assert_eq!(d.body.contains("Ingresos de hoy"), money, "{role} {round}: {}", d.body);
+        }
+    }
+    // the owner of the other shop, on the same server, still sees only theirs
+    let d = app.get_with(&s.b, "/dashboard").await;
+    assert_eq!(dashboard_shop(&d.body), Some(SHOP_B));
+}
+
 const HOSTILE: &str = "<script>alert(1)</script>'; drop table app.users; --";
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{roles, session_hash, TestDb};
-use stock::db::tx::{conn, Access};
+use stock::db::tx::{conn, Access, ShopStatement};
 use stock::db::AppPools;
 
 async fn one_connection(db: &mut TestDb) -> AppPools {
@@ -116,4 +116,73 @@ async fn a_read_write_commit_reports_what_the_database_refuses_and_keeps_nothing
     drop(c);
     let tenant = next_request_reads(&pools, &hash, "select current_setting('app.tenant_id')").await;
     assert_eq!(tenant, Some(shop.to_string()));
+}
+
+/// What the context statement set, read by a statement sent in the same flush.
+const CONTEXT: &str = "select current_setting('app.tenant_id') || ' ' || current_setting('role')
+                              || ' ' || current_setting('transaction_read_only')";
+
+/// `tenant_tx_then` sends a shop's statement with BEGIN and the session statement: it runs in
+/// the session's own context whatever shop the caller guessed (the guess only names the cached
+/// statement), the first time (prepared in the same flush) and once cached; a failing statement
+/// leaves the session's row usable and the connection fine after the rollback; a signed-out
+/// token gets no rows.
+#[tokio::test]
+async fn a_statement_sent_with_the_session_statement_runs_in_the_sessions_own_context() {
+    let mut db = TestDb::new().await;
+    let (a, _) = db.create_shop("Then A").await;
+    let (b, _) = db.create_shop("Then B").await;
+    let owner_a = db.add_member(a, "a@example.com", "owner").await;
+    let staff_b = db.add_member(b, "b@example.com", "staff").await;
+    let admin = db.admin().await;
+    let hash_a = session_hash(&admin, owner_a, a).await;
+    let hash_b = session_hash(&admin, staff_b, b).await;
+    let pools = one_connection(&mut db).await;
+    let r = roles();
+
+    for (hash, shop, role) in [(&hash_a, a, &r.owner), (&hash_b, b, &r.staff)] {
+        for guess in [a, b, a, b] {
+            let then = ShopStatement { tenant_id: guess, sql: CONTEXT, params: &[] };
+            let mut c = conn(&pools, false);
+            let (tx, ctx, rows) = c
+                .tenant_tx_then(hash, Access::ReadOnly, &then)
+                .await
+                .expect("tenant_tx_then")
+                .expect("session");
+            assert_eq!(ctx.tenant_id(), Some(shop));
+            let rows = rows.expect("sent").expect("ran");
+            assert_eq!(rows.len(), 1);
+            assert_eq!(
+                rows[0].get::<_, String>(0),
+                format!("{shop} {role} on"),
+                "guessed {guess}, is {shop}"
+            );
+            tx.commit().await.expect("commit");
+        }
+    }
+
+    // the statement fails: the transaction is aborted, the session's row is still there
+    let then = ShopStatement { tenant_id: a, sql: "select (1 / 0)::text", params: &[] };
+    let mut c = conn(&pools, false);
+    let (tx, ctx, rows) =
+        c.tenant_tx_then(&hash_a, Access::ReadOnly, &then).await.expect("tenant_tx_then").expect("session");
+    assert_eq!(ctx.tenant_id(), Some(a));
+    let err = rows.expect("sent").expect_err("division by zero");
+    assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::DIVISION_BY_ZERO), "{err}");
+    tx.rollback().await.expect("rollback");
+    drop(c);
+    assert_eq!(
+        next_request_reads(&pools, &hash_a, "select current_setting('app.tenant_id')").await,
+        Some(a.to_string())
+    );
+
+    // signed out: no session, no rows, and the connection is fine
+    let then = ShopStatement { tenant_id: a, sql: CONTEXT, params: &[] };
+    let mut c = conn(&pools, false);
+    assert!(c.tenant_tx_then(&[0u8; 32], Access::ReadOnly, &then).await.expect("tenant_tx_then").is_none());
+    drop(c);
+    assert_eq!(
+        next_request_reads(&pools, &hash_b, "select current_setting('app.tenant_id')").await,
+        Some(b.to_string())
+    );
 }

@@ -9,12 +9,13 @@
 //! the transaction), and a READ ONLY transaction's `COMMIT` is sent without waiting for its answer
 //! (the connection runs it before anything its next user sends; a read-only transaction has
 //! nothing to lose). A read-write `COMMIT` is always awaited: deferred checks run there, and
-//! nothing is reported done before it is durable.
+//! nothing is reported done before it is durable. A page of one statement can send that statement
+//! in the same flush too (`Conn::tenant_tx_then`, GET /dashboard): one round trip per request.
 
 use std::ops::Deref;
 
 use deadpool_postgres::{ClientWrapper, Object};
-use futures_util::future::join;
+use futures_util::future::join3;
 use futures_util::FutureExt;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
@@ -206,6 +207,24 @@ impl Conn {
         sql: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
     ) -> Result<(Tx<'_>, Option<Row>), DbError> {
+        let (tx, row, _) = self.open_with(access, key, sql, params, None).await?;
+        Ok((tx, row))
+    }
+
+    /// `open`, and `then` (when given, and when statements are named) in the same flush, right
+    /// after the first statement and in the same transaction. `then`'s statement is the shop's
+    /// own cached statement (`prepare_for_shop`); when this connection has not prepared it yet,
+    /// its Parse goes out in that flush instead, after the first statement has set the context,
+    /// and the statement itself follows one round trip later. Its outcome is returned apart: an
+    /// error there has aborted the transaction, but the first statement's row is still good.
+    async fn open_with(
+        &mut self,
+        access: Access,
+        key: Option<&[u8]>,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+        then: Option<&ShopStatement<'_>>,
+    ) -> Result<(Tx<'_>, Option<Row>, Option<Result<Vec<Row>, tokio_postgres::Error>>), DbError> {
         let unnamed = self.unnamed;
         let client: &mut ClientWrapper = self.object(key).await?;
         if unnamed {
@@ -220,15 +239,28 @@ impl Conn {
             let tx = Tx::begin(client, access).await?;
             tx.batch_execute("deallocate all").await?;
             let row = tx.query_typed_opt(sql, params).await?;
-            return Ok((tx, row));
+            return Ok((tx, row, None));
         }
         let stmt = client.prepare_cached(sql).await?;
         let tx = Tx::sent(client, access);
         let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
-        // `join` polls the BEGIN first: each request is queued on the connection at its first poll
-        let (began, row) = join(tx.batch_execute(begin_sql(access)), tx.query_opt(&stmt, &values)).await;
+        // `join3` polls the BEGIN first, then the first statement, then `then` (each request is
+        // queued on the connection at its first poll); a cached statement's `prepare_cached` is
+        // ready at once, so its Bind and Execute are queued in the same poll
+        let then_rows = async {
+            match then {
+                Some(t) => {
+                    let st = prepare_for_shop(&tx, t.tenant_id, t.sql).await?;
+                    tx.query(&st, t.params).await.map(Some)
+                }
+                None => Ok(None),
+            }
+        };
+        let (began, row, rows) =
+            join3(tx.batch_execute(begin_sql(access)), tx.query_opt(&stmt, &values), then_rows).await;
         began?;
-        Ok((tx, row?))
+        let row = row?;
+        Ok((tx, row, rows.transpose()))
     }
 
     /// A signed-in request: `None` when the cookie names no live session (the transaction is
@@ -240,29 +272,30 @@ impl Conn {
     ) -> Result<Option<(Tx<'_>, SessionCtx)>, DbError> {
         let (tx, row) =
             self.open(access, Some(token_hash), RESOLVE_AND_SET, &[(&token_hash, Type::BYTEA)]).await?;
+        Ok(row.map(|row| session_ctx(&row)).transpose()?.map(|ctx| (tx, ctx)))
+    }
+
+    /// `tenant_tx` that also runs `then`, a statement of the shop the caller expects this session
+    /// to be in, in the same flush (one round trip instead of two for a page of one statement).
+    /// The rows are only the caller's to use after it has checked that the session is in that
+    /// shop with a role that may run it: the statement ran in the session's own context (user,
+    /// shop, role, search_path), so a wrong guess reads nothing the session may not read, but it
+    /// may be another statement than the page needs. `None` for the rows when they were not
+    /// asked for in the same flush (statements behind a pooler that does not keep them) or the
+    /// session is gone; an error when the statement failed, which has aborted the transaction.
+    pub async fn tenant_tx_then(
+        &mut self,
+        token_hash: &[u8],
+        access: Access,
+        then: &ShopStatement<'_>,
+    ) -> Result<Option<(Tx<'_>, SessionCtx, ThenRows)>, DbError> {
+        let (tx, row, rows) = self
+            .open_with(access, Some(token_hash), RESOLVE_AND_SET, &[(&token_hash, Type::BYTEA)], Some(then))
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
-        let shop = match (row.get::<_, Option<i64>>(4), row.get::<_, Option<String>>(9)) {
-            (Some(tenant_id), Some(role)) => Some(ShopCtx {
-                tenant_id,
-                name: row.get(5),
-                slug: row.get(6),
-                schema: row.get(7),
-                role: Role::try_from(role.as_str()).map_err(|e| DbError::Other(e.to_string()))?,
-                active: row.get::<_, Option<String>>(8).as_deref() == Some("active"),
-                locale: row.get::<_, Option<String>>(10).unwrap_or_default(),
-            }),
-            _ => None,
-        };
-        let ctx = SessionCtx {
-            user_id: row.get(0),
-            email: row.get(1),
-            display_name: row.get(2),
-            user_locale: row.get(3),
-            shop,
-        };
-        Ok(Some((tx, ctx)))
+        Ok(Some((tx, session_ctx(&row)?, rows)))
     }
 
     /// A signed-out request (login, sign-up): runs as the anonymous role, which can only call the
@@ -288,6 +321,40 @@ impl Conn {
         Ok((row.get(0), row.get(1), row.get(2)))
     }
 }
+
+/// The person and shop the session statement's row names.
+fn session_ctx(row: &Row) -> Result<SessionCtx, DbError> {
+    let shop = match (row.get::<_, Option<i64>>(4), row.get::<_, Option<String>>(9)) {
+        (Some(tenant_id), Some(role)) => Some(ShopCtx {
+            tenant_id,
+            name: row.get(5),
+            slug: row.get(6),
+            schema: row.get(7),
+            role: Role::try_from(role.as_str()).map_err(|e| DbError::Other(e.to_string()))?,
+            active: row.get::<_, Option<String>>(8).as_deref() == Some("active"),
+            locale: row.get::<_, Option<String>>(10).unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    Ok(SessionCtx {
+        user_id: row.get(0),
+        email: row.get(1),
+        display_name: row.get(2),
+        user_locale: row.get(3),
+        shop,
+    })
+}
+
+/// A shop's statement to run right after the session statement (`Conn::tenant_tx_then`).
+pub struct ShopStatement<'p> {
+    /// The shop the caller expects the session to be in (it names the cached statement).
+    pub tenant_id: i64,
+    pub sql: &'static str,
+    pub params: &'p [&'p (dyn ToSql + Sync)],
+}
+
+/// The rows of `tenant_tx_then`'s statement: `None` when not run in the same flush.
+pub type ThenRows = Option<Result<Vec<Row>, tokio_postgres::Error>>;
 
 /// Who is asking in the operator's super-admin panel.
 #[derive(Clone, Debug)]

@@ -140,6 +140,12 @@ pub async fn load(
 ) -> Result<Dashboard, AppError> {
     let stmt = crate::db::tx::prepare_for_shop(tx, tenant_id, statement(with_money)).await?;
     let rows = tx.query(&stmt, &[&now]).await?;
+    Ok(from_rows(&rows, with_money))
+}
+
+/// The dashboard from the rows of `statement(with_money)` (run by `load`, or by the route in the
+/// same flush as the session statement).
+pub fn from_rows(rows: &[tokio_postgres::Row], with_money: bool) -> Dashboard {
     let mut d = Dashboard {
         today: None,
         active_products: 0,
@@ -147,7 +153,7 @@ pub async fn load(
         latest: Vec::new(),
         due: with_money.then(Vec::new),
     };
-    for r in &rows {
+    for r in rows {
         match r.get::<_, i32>(0) {
             0 => d.today = Some(Money { income: r.get(3), expenses: r.get(4) }),
             1 => d.active_products = r.get(1),
@@ -189,7 +195,7 @@ pub async fn load(
     if let Some(due) = d.due.as_mut() {
         due.sort_by_key(|x| (x.due_date, x.id));
     }
-    Ok(d)
+    d
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod cookies;
 pub mod csrf;
+pub mod hints;
 pub mod metrics;
 pub mod request;
 
@@ -33,6 +34,8 @@ pub struct AppInner {
     pub pools: crate::db::AppPools,
     pub roles: RoleNames,
     pub metrics: metrics::Metrics,
+    /// The shop each session was last seen in (GET /dashboard's one flush; never data).
+    pub shop_hints: hints::ShopHints,
 }
 
 impl std::ops::Deref for App {
@@ -46,7 +49,13 @@ impl App {
     pub fn new(config: Config) -> Result<App, AppError> {
         let roles = RoleNames::new(&config.role_prefix).map_err(AppError::Internal)?;
         let pools = crate::db::AppPools::new(&config, &roles)?;
-        Ok(App(Arc::new(AppInner { config, pools, roles, metrics: Default::default() })))
+        Ok(App(Arc::new(AppInner {
+            config,
+            pools,
+            roles,
+            metrics: Default::default(),
+            shop_hints: Default::default(),
+        })))
     }
 
     pub async fn conn(&self) -> Result<Conn, AppError> {

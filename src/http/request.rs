@@ -10,7 +10,7 @@ use warp::Filter;
 
 use super::cookies::{self, ANON_COOKIE, FLASH_COOKIE, LANG_COOKIE};
 use super::{csrf, App};
-use crate::db::tx::{Access, Conn, SessionCtx, Tx};
+use crate::db::tx::{Access, Conn, SessionCtx, ShopStatement, ThenRows, Tx};
 use crate::domain::auth::{ClientInfo, SessionToken};
 use crate::domain::member::Permission;
 use crate::error::AppError;
@@ -151,12 +151,36 @@ impl Req {
     ) -> Result<(Tx<'c>, SessionCtx), AppError> {
         let token = self.session.as_ref().ok_or(AppError::SignInRequired)?;
         let (tx, ctx) = conn.tenant_tx(&token.hash(), access).await?.ok_or(AppError::SignInRequired)?;
+        self.log_session(&ctx);
+        Ok((tx, ctx))
+    }
+
+    /// `signed_in`, with `then` (a statement of the shop the caller expects) sent in the same
+    /// flush; see `Conn::tenant_tx_then` for when its rows may be used.
+    pub async fn signed_in_then<'c>(
+        &self,
+        conn: &'c mut Conn,
+        access: Access,
+        token_hash: &[u8],
+        then: &ShopStatement<'_>,
+    ) -> Result<(Tx<'c>, SessionCtx, ThenRows), AppError> {
+        let (tx, ctx, rows) =
+            conn.tenant_tx_then(token_hash, access, then).await?.ok_or(AppError::SignInRequired)?;
+        self.log_session(&ctx);
+        Ok((tx, ctx, rows))
+    }
+
+    /// The session's token hash (`None`: signed out).
+    pub fn session_hash(&self) -> Option<Vec<u8>> {
+        self.session.as_ref().map(|t| t.hash())
+    }
+
+    fn log_session(&self, ctx: &SessionCtx) {
         if let Ok(mut log) = self.log.lock() {
             log.user_id = Some(ctx.user_id);
             log.tenant_id = ctx.shop.as_ref().map(|s| s.tenant_id);
             log.shop = ctx.shop.as_ref().map(|s| s.slug.clone());
         }
-        Ok((tx, ctx))
     }
 
     /// A signed-in request in an active shop whose role has `need` (403 otherwise; the database
