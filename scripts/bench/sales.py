@@ -476,8 +476,8 @@ def render(r):
              f"fsync {m['pg_settings'].get('fsync', '?')}, synchronous_commit on, autovacuum {m.get('autovacuum', '?')}; "
              "the sale tables are vacuumed before every row); load average "
              f"{m['loadavg'][0]:.2f} before the run, {r['loadavg_end'][0]:.2f} after"
-             + (" (**the machine was shared with other builds and tests: compare ratios of this run, not absolute "
-                "figures**)." if max(m['loadavg'][0], r['loadavg_end'][0]) > 0.5 * (m['nproc'] or 1) else "."))
+             + (" (**compare ratios of this run, not absolute figures**: the load average includes the bench's "
+                "own processes, and this VM's speed drifts)." if max(m['loadavg'][0], r['loadavg_end'][0]) > 0.5 * (m['nproc'] or 1) else "."))
     L.append("")
     st = r["settings"]
     L.append(f"A sale = 5 lines, one unit each of 5 distinct products, paid in cash. **Catalog**: 5 distinct products "

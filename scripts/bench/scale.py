@@ -323,8 +323,8 @@ def header(r, what):
     return (f"Run of {r['date']} (commit {m['commit']}; {m.get('build', '?')}): {m['nproc']} CPUs ({m['cpu']}), "
             f"{m['memory']} RAM, {m['postgres']} (shared_buffers {m['pg_settings'].get('shared_buffers', '?')}); "
             f"{what}; load average {m['loadavg'][0]:.2f} before, {r['loadavg_end'][0]:.2f} after. "
-            "**The machine was shared** with other helpers' builds and test runs while this ran: absolute figures "
-            "are noisy and low; compare the ratios, each measured within this run.")
+            "This VM's speed drifts from minute to minute (the load average includes the bench's own processes): "
+            "absolute figures are noisy; compare the ratios, each measured within this run.")
 
 
 def finish(args, name, report, section, ok):

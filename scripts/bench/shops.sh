@@ -111,7 +111,7 @@ bench_shops_report() {
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     section=$(
         cat <<MD
-Run of $(date -u '+%Y-%m-%d %H:%M') UTC (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(bench_build_note)), $(nproc) CPUs, $(stock_psql -d "$SCALE_URL" -Atc "show server_version"); load average $load after it. The machine was shared with other helpers' builds and tests.
+Run of $(date -u '+%Y-%m-%d %H:%M') UTC (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(bench_build_note)), $(nproc) CPUs, $(stock_psql -d "$SCALE_URL" -Atc "show server_version"); load average $load after it (the bench's own processes included).
 
 | what | value |
 |---|---|

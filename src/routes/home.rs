@@ -59,7 +59,11 @@ async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
                 sql: dashboard::statement(money),
                 params: &params,
             };
-            let (tx, ctx, rows) = req.signed_in_then(&mut conn, Access::ReadOnly, &hash, &then).await?;
+            let opened = req.signed_in_then(&mut conn, Access::ReadOnly, &hash, &then).await;
+            if opened.is_err() {
+                app.shop_hints.set(&hash, None); // signed out or expired: forget the session
+            }
+            let (tx, ctx, rows) = opened?;
             let confirmed = matches!(&ctx.shop, Some(s) if s.active && s.tenant_id == hint.tenant_id
                 && s.role.can(Permission::ViewMoney) == money);
             match rows {
