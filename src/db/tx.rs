@@ -224,7 +224,7 @@ impl Conn {
         sql: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
         then: Option<&ShopStatement<'_>>,
-    ) -> Result<(Tx<'_>, Option<Row>, Option<Result<Vec<Row>, tokio_postgres::Error>>), DbError> {
+    ) -> Result<(Tx<'_>, Option<Row>, ThenRows), DbError> {
         let unnamed = self.unnamed;
         let client: &mut ClientWrapper = self.object(key).await?;
         if unnamed {
