@@ -287,14 +287,20 @@ async fn losing_the_membership_of_the_current_shop_drops_the_shop_from_the_sessi
 /// session had at its last request (`http::hints`). When the role changes in between, the page
 /// still follows the database: an admin made staff sees no money on the very next request (the
 /// guessed statement with money is either refused for staff or its rows are not used), and made
-/// admin again sees it again.
+/// admin again sees it again. Each page leaves the shop and role it found for the next one, and a
+/// session that ended is forgotten.
 #[tokio::test]
 async fn a_role_changed_between_two_dashboards_is_what_the_next_one_shows() {
     let s = two_shops().await;
     let app = &s.app;
+    let hints = &app.app.as_ref().expect("the server runs in this process").shop_hints;
     let person = app.db.add_member(s.a_id, "varies@example.com", "admin").await;
     let http = common::client();
-    assert_eq!(app.login_with(&http, "varies@example.com", PASSWORD).await.status, 303);
+    let login = app.login_with(&http, "varies@example.com", PASSWORD).await;
+    assert_eq!(login.status, 303);
+    let hash = SessionToken::from_cookie(&cookie_value(&login, "stock_session").expect("session"))
+        .expect("shape")
+        .hash();
     let set_role = |role: &'static str| async move {
         app.db
             .admin()
@@ -317,11 +323,25 @@ async fn a_role_changed_between_two_dashboards_is_what_the_next_one_shows() {
             assert_eq!(dashboard_shop(&d.body), Some(SHOP_A), "{role} {round}");
             assert_eq!(dashboard_role(&d.body), Some(label), "{role} {round}");
             assert_eq!(d.body.contains("Ingresos de hoy"), money, "{role} {round}: {}", d.body);
+            // the page leaves what it found for the next request's one flush
+            let hint = hints.get(&hash).expect("hint");
+            assert_eq!((hint.tenant_id, hint.role.as_str()), (s.a_id, role), "{role} {round}");
         }
     }
     // the owner of the other shop, on the same server, still sees only theirs
     let d = app.get_with(&s.b, "/dashboard").await;
     assert_eq!(dashboard_shop(&d.body), Some(SHOP_B));
+    // the session ends elsewhere (revoked, expired): with the old cookie and a hint, the next
+    // dashboard asks to sign in and forgets the session
+    app.db
+        .admin()
+        .await
+        .execute("delete from app.sessions where token_hash = $1", &[&hash])
+        .await
+        .expect("end the session");
+    let d = app.get_with(&http, "/dashboard").await;
+    assert_eq!((d.status, d.location.as_deref()), (303, Some("/login")), "{}", d.body);
+    assert_eq!(hints.get(&hash), None);
 }
 
 const HOSTILE: &str = "<script>alert(1)</script>'; drop table app.users; --";

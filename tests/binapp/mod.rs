@@ -69,7 +69,7 @@ pub fn start(db: TestDb, extra_env: &[(&str, &str)]) -> (TestApp, Proc) {
         }
     };
     let addr: std::net::SocketAddr = addr.parse().expect("address");
-    let app = TestApp { db, base: format!("http://{addr}"), http: common::client() };
+    let app = TestApp { db, base: format!("http://{addr}"), http: common::client(), app: None };
     (app, Proc { child, addr, logs, logs_done })
 }
 

@@ -225,6 +225,9 @@ pub struct TestApp {
     pub db: TestDb,
     pub base: String,
     pub http: reqwest::Client,
+    /// The server's own state when it runs in this process (for what no page shows, such as
+    /// `shop_hints`); `None` for a spawned binary (tests/binapp).
+    pub app: Option<stock::http::App>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -235,9 +238,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_on(db: TestDb) -> TestApp {
     let app = stock::http::App::new(db.config.clone()).expect("app");
     let (addr, server) =
-        stock::http::bind(app, db.config.listen, std::future::pending()).await.expect("bind");
+        stock::http::bind(app.clone(), db.config.listen, std::future::pending()).await.expect("bind");
     tokio::spawn(server);
-    TestApp { db, base: format!("http://{addr}"), http: client() }
+    TestApp { db, base: format!("http://{addr}"), http: client(), app: Some(app) }
 }
 
 pub fn client() -> reqwest::Client {
