@@ -64,8 +64,9 @@ async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
                 app.shop_hints.set(&hash, None); // signed out or expired: forget the session
             }
             let (tx, ctx, rows) = opened?;
-            let confirmed = matches!(&ctx.shop, Some(s) if s.active && s.tenant_id == hint.tenant_id
-                && s.role.can(Permission::ViewMoney) == money);
+            // the statement the page needs is the one that was sent
+            let confirmed = active_shop(&ctx).map(|h| (h.tenant_id, h.role.can(Permission::ViewMoney)))
+                == Some((hint.tenant_id, money));
             match rows {
                 Some(Ok(rows)) if confirmed => {
                     let data = dashboard::from_rows(&rows, money);
@@ -98,13 +99,17 @@ async fn dashboard(app: App, req: Req) -> Result<Response, AppError> {
             (ctx, data)
         }
     };
-    let hint =
-        ctx.shop.as_ref().filter(|s| s.active).map(|s| ShopHint { tenant_id: s.tenant_id, role: s.role });
-    app.shop_hints.set(&hash, hint);
+    app.shop_hints.set(&hash, active_shop(&ctx));
     let p = super::auth::page_for(&req, Some(&ctx));
     let body =
         views::dashboard::render(&p, &ctx, data.as_ref(), data.as_ref().and_then(|d| d.due.as_deref()));
     Ok(super::auth::finish(&req, html(body), None))
+}
+
+/// The session's shop and role when it is in an active shop: what decides which dashboard
+/// statement the page runs, and what the next request guesses.
+fn active_shop(ctx: &SessionCtx) -> Option<ShopHint> {
+    ctx.shop.as_ref().filter(|s| s.active).map(|s| ShopHint { tenant_id: s.tenant_id, role: s.role })
 }
 
 /// The dashboard of the session's shop, if it is in an active one; owner and admin (who may see
@@ -114,12 +119,12 @@ async fn load(
     ctx: &SessionCtx,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<dashboard::Dashboard>, AppError> {
-    Ok(match &ctx.shop {
-        Some(shop) if shop.active => {
+    Ok(match active_shop(ctx) {
+        Some(shop) => {
             let money = shop.role.can(Permission::ViewMoney);
             Some(dashboard::load(tx, shop.tenant_id, money, now).await?)
         }
-        _ => None,
+        None => None,
     })
 }
 
