@@ -882,3 +882,130 @@ async fn login_and_password_reset_share_one_throttle() {
         assert!(uses, "{function} uses the shared throttle");
     }
 }
+
+/// A product's SKU and barcode follow their patterns on every insert and every change of a code,
+/// for every role that may write products, with the constraint names the forms translate
+/// (`products_barcode_check` first when both fail); since tenant V17 these are triggers on the
+/// codes, so moving stock (which sets only `stock`) and editing other fields still work. A sale
+/// line's cost is the product's cost at that moment, and no request role can choose it.
+#[tokio::test]
+async fn product_codes_follow_their_patterns_and_a_sale_line_takes_the_products_cost() {
+    let f = fixture().await;
+    let r = roles();
+    let mut c = f.db.app_login().await;
+    let a = f.a;
+    let owner: Ctx = (Some(a), Some(f.a_owner), &r.owner);
+    let admin: Ctx = (Some(a), Some(f.a_admin), &r.admin);
+    let staff: Ctx = (Some(a), Some(f.a_staff), &r.staff);
+    let schema = format!("tenant_{a}");
+    let new_product = |sku: &str, barcode: &str| {
+        format!(
+            "insert into products (sku, barcode, name, unit_id, price, cost)
+             select {sku}, {barcode}, 'Nuevo', id, 1, 1 from units where code = 'u' returning id"
+        )
+    };
+    for ctx in [owner, admin] {
+        let who = ctx.2;
+        for (sku, barcode, rule) in [
+            ("' SIN-ESPACIOS'", "null", "products_sku_check"),
+            ("'-GUION'", "null", "products_sku_check"),
+            ("'ÑANDÚ'", "null", "products_sku_check"),
+            (&format!("'{}'", "A".repeat(41)), "null", "products_sku_check"),
+            ("'BUENO'", "'123'", "products_barcode_check"),
+            ("'BUENO'", "'12 34'", "products_barcode_check"),
+            ("'MAL SKU'", "'X'", "products_barcode_check"),
+        ] {
+            assert_refused(
+                run(&mut c, ctx, &new_product(sku, barcode), false).await,
+                "23514",
+                Some(rule),
+                &format!("{who}: sku {sku}, barcode {barcode}"),
+            );
+        }
+        assert_ok(run(&mut c, ctx, &new_product("'A1._/-z'", "'0-ab-9'"), false).await, who);
+        assert_ok(run(&mut c, ctx, &new_product(&format!("'{}'", "9".repeat(40)), "null"), false).await, who);
+        for (set, rule) in [
+            ("sku = 'otro sku'", "products_sku_check"),
+            ("barcode = '!!!!'", "products_barcode_check"),
+            ("sku = sku || '?'", "products_sku_check"),
+        ] {
+            assert_refused(
+                run(&mut c, ctx, &format!("update products set {set} where id = {}", f.whole), false).await,
+                "23514",
+                Some(rule),
+                &format!("{who}: {set}"),
+            );
+        }
+        assert_ok(
+            run(
+                &mut c,
+                ctx,
+                &format!("update products set sku = 'TORN-2', barcode = '7791234' where id = {}", f.whole),
+                false,
+            )
+            .await,
+            &format!("{who}: valid codes"),
+        );
+    }
+    // a product whose codes no longer follow the patterns (written with the rules off, as a
+    // superuser could) still moves stock and takes other edits: the rules look only at codes
+    // being written
+    f.admin
+        .batch_execute(&format!(
+            "set session_replication_role = replica;
+             update {s}.products set sku = 'legacy sku' where id = {w};
+             set session_replication_role = origin;",
+            s = schema,
+            w = f.whole
+        ))
+        .await
+        .expect("legacy code");
+    assert_ok(
+        run(
+            &mut c,
+            admin,
+            &format!(
+                "insert into stock_movements (product_id, kind, quantity) values ({}, 'adjustment', 1)",
+                f.whole
+            ),
+            false,
+        )
+        .await,
+        "stock moves",
+    );
+    assert_ok(
+        run(&mut c, owner, &format!("update products set price = 11 where id = {}", f.whole), false).await,
+        "price",
+    );
+    assert_refused(
+        run(&mut c, owner, &format!("update products set sku = sku where id = {}", f.whole), false).await,
+        "23514",
+        Some("products_sku_check"),
+        "writing the legacy code again",
+    );
+
+    // the line's cost: the product's (5), whatever the shop's people may do
+    let sale = |extra_col: &str, extra_val: &str| {
+        format!(
+            "with s as (insert into sales (idempotency_key, customer_id, user_id, total, tendered, change)
+                        values (gen_random_uuid(), {cu}, app.current_user_id(), 10, 10, 0) returning id),
+                  l as (insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total{extra_col})
+                        select id, 1, {p}, 'x', 1, 10, 0, 10{extra_val} from s returning id, sale_id),
+                  p as (insert into sale_payments (sale_id, method, amount) select sale_id, 'cash', 10 from l)
+             select id from l",
+            cu = f.customer,
+            p = f.whole,
+        )
+    };
+    for ctx in [owner, admin, staff] {
+        let line = assert_ok(run(&mut c, ctx, &sale("", ""), true).await, ctx.2).expect("a line id");
+        let cost: rust_decimal::Decimal = f
+            .admin
+            .query_one(&format!("select unit_cost from {schema}.sale_lines where id = {line}"), &[])
+            .await
+            .expect("line")
+            .get(0);
+        assert_eq!(cost, rust_decimal::Decimal::from(5), "{}: the line's cost is the product's", ctx.2);
+        assert_refused(run(&mut c, ctx, &sale(", unit_cost", ", 0"), false).await, "42501", None, ctx.2);
+    }
+}

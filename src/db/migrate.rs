@@ -35,6 +35,7 @@ pub const TENANT_MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../sql/tenant/V15__whole_units_check_only_when_needed.sql"),
     ),
     (16, "sale_stock_per_statement", include_str!("../../sql/tenant/V16__sale_stock_per_statement.sql")),
+    (17, "sale_path_fewer_calls", include_str!("../../sql/tenant/V17__sale_path_fewer_calls.sql")),
 ];
 
 /// Policy templates: name (applied in name order), SQL.

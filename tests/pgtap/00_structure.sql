@@ -180,7 +180,32 @@ select has_trigger(:'schema', t, g, format('%s.%s has trigger %s', :'schema', t,
                ('sale_return_lines', 'sale_return_lines_quantity_whole'),
                ('stock_movements', 'stock_movements_quantity_whole'),
                ('products', 'products_whole_units'),
+               ('products', 'products_barcode_check'),
+               ('products', 'products_sku_check'),
+               ('sale_lines', 'sale_lines_cost'),
                ('units', 'units_whole_products')) as v (t, g);
+-- the code patterns are triggers since tenant V17, so that stock updates skip them: no CHECK
+-- constraint of that name is left behind, and a stock update does not fire them
+select is((select array_agg(tgname::text order by tgname) from pg_trigger
+            where tgrelid = (:'schema' || '.products')::regclass and tgname like 'products_%_check'
+              and (tgtype & 16) <> 0 and array_length(tgattr::int2[], 1) = 1
+              and tgattr::int2[] <@ array(select attnum from pg_attribute
+                                                                 where attrelid = (:'schema' || '.products')::regclass
+                                                                   and attname in ('sku', 'barcode'))),
+          array['products_barcode_check', 'products_sku_check'],
+          'the code triggers fire on updates of the codes only');
+select is((select count(*)::int from pg_constraint
+            where conrelid = (:'schema' || '.products')::regclass
+              and conname in ('products_sku_check', 'products_barcode_check')),
+          0, 'the code rules are not CHECK constraints any more');
+-- a sale line's cost comes from the shop's own SECURITY DEFINER function, nobody else may call it
+select is((select p.pronamespace::regnamespace::text || ' ' || p.prosecdef::text from pg_trigger t
+             join pg_proc p on p.oid = t.tgfoid
+            where t.tgrelid = (:'schema' || '.sale_lines')::regclass and t.tgname = 'sale_lines_cost'),
+          :'schema' || ' true', 'sale_lines_cost runs the shop''s own definer function');
+select function_privs_are(:'schema', 'sale_line_cost', '{}'::name[], r, '{}'::name[],
+                          format('%s cannot call %s.sale_line_cost', r, :'schema'))
+  from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app']::name[]) r;
 -- "view as" (policies/tenant/80_support.sql): support only reads, and only with an admin context;
 -- the super-admin role holds nothing on a shop's tables (cross-shop figures come from definer
 -- functions)
