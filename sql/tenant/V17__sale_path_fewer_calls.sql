@@ -11,13 +11,18 @@
 --    a stock update skips them; every insert and every change of a code is checked as before.
 --    The other rules of products (name, description, price, cost, minimum stock) stay CHECK
 --    constraints: they are cheap, and the whole set costs about 180,000 more.
--- 2. The sale line's cost trigger is this shop's own function, with the shop's tables named in
---    its SQL, instead of the shared one that switched search_path to the shop on every line
---    (about 150,000 instructions per five-line sale). It is still SECURITY DEFINER, as in
---    sql/app/V13: the counter needs no grant on products.cost, and the row is read under the
---    caller's tenant context (RLS is forced for the schema owner too). Every name in its SQL is
---    qualified (the shop's table, pg_catalog's operator), so the caller's search_path cannot
---    change what it reads.
+-- 2. The sale line's cost trigger is this shop's own function, with the shop's table named in
+--    its SQL, instead of the shared SECURITY DEFINER one that switched search_path to the shop on
+--    every line (about 185,000 instructions per five-line sale). It runs as the caller
+--    (SECURITY INVOKER): a SECURITY DEFINER function lives only in app_private, with a pinned
+--    search_path (tests/catalog_audit.rs), and pinning one is the very cost removed here. Every
+--    role that may insert a sale line reads `products.cost` (policies/tenant/10_catalog.sql,
+--    pinned by tests/pgtap/00_structure.sql) under the same tenant context as the line, so it
+--    reads the same row the definer read (RLS is forced for the schema owner too); without that
+--    grant the line would be refused (42501), never given another cost. No role can write
+--    `unit_cost` itself (no INSERT grant on the column), and every name in the SQL is qualified
+--    (the shop's table, pg_catalog's operator), so the caller's search_path cannot change what
+--    it reads.
 -- 3. `sale_whole_unchecked` (tenant V14), called by the WHEN clause of every sale line and
 --    payment, names the shop's table instead of setting search_path on each call (about 55,000
 --    instructions per sale).
@@ -36,7 +41,7 @@ do $migration$
 begin
     execute format($f$
         create function %1$I.sale_line_cost() returns trigger
-            language plpgsql security definer
+            language plpgsql security invoker
             as $body$
         begin
             new.unit_cost := coalesce((select p.cost from %1$I.products p

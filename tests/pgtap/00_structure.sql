@@ -184,25 +184,34 @@ select has_trigger(:'schema', t, g, format('%s.%s has trigger %s', :'schema', t,
                ('products', 'products_sku_check'),
                ('sale_lines', 'sale_lines_cost'),
                ('units', 'units_whole_products')) as v (t, g);
--- the code patterns are triggers since tenant V17, so that stock updates skip them: no CHECK
--- constraint of that name is left behind, and a stock update does not fire them
+-- the code patterns are triggers since tenant V17, so that stock updates skip them: each fires on
+-- an update of its own code column only, and no CHECK constraint of that name is left behind
 select is((select array_agg(tgname::text order by tgname) from pg_trigger
             where tgrelid = (:'schema' || '.products')::regclass and tgname like 'products_%_check'
               and (tgtype & 16) <> 0 and array_length(tgattr::int2[], 1) = 1
               and tgattr::int2[] <@ array(select attnum from pg_attribute
-                                                                 where attrelid = (:'schema' || '.products')::regclass
-                                                                   and attname in ('sku', 'barcode'))),
+                                           where attrelid = (:'schema' || '.products')::regclass
+                                             and attname in ('sku', 'barcode'))),
           array['products_barcode_check', 'products_sku_check'],
           'the code triggers fire on updates of the codes only');
 select is((select count(*)::int from pg_constraint
             where conrelid = (:'schema' || '.products')::regclass
               and conname in ('products_sku_check', 'products_barcode_check')),
           0, 'the code rules are not CHECK constraints any more');
--- a sale line's cost comes from the shop's own SECURITY DEFINER function, nobody else may call it
+-- a sale line's cost comes from the shop's own function, run as the caller (tenant V17), which
+-- therefore needs to read products.cost: every role that may insert a sale line does
 select is((select p.pronamespace::regnamespace::text || ' ' || p.prosecdef::text from pg_trigger t
              join pg_proc p on p.oid = t.tgfoid
             where t.tgrelid = (:'schema' || '.sale_lines')::regclass and t.tgname = 'sale_lines_cost'),
-          :'schema' || ' true', 'sale_lines_cost runs the shop''s own definer function');
+          :'schema' || ' false', 'sale_lines_cost runs the shop''s own invoker function');
+select is((select count(*)::int from unnest(array[:'owner', :'admin', :'staff']::name[]) r
+            where has_any_column_privilege(r, (:'schema' || '.sale_lines')::regclass, 'INSERT')),
+          3, 'owner, admin and staff insert sale lines');
+select is((select array_agg(r) from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app', :'support',
+                                                 :'superadmin']::name[]) r
+            where has_any_column_privilege(r, (:'schema' || '.sale_lines')::regclass, 'INSERT')
+              and not has_column_privilege(r, (:'schema' || '.products')::regclass, 'cost', 'SELECT')),
+          null, 'every role that inserts sale lines reads products.cost');
 select function_privs_are(:'schema', 'sale_line_cost', '{}'::name[], r, '{}'::name[],
                           format('%s cannot call %s.sale_line_cost', r, :'schema'))
   from unnest(array[:'owner', :'admin', :'staff', :'anon', :'app']::name[]) r;
