@@ -40,6 +40,22 @@ fn assert_ok<T>(r: Result<T, Error>, what: &str) -> T {
 
 type Ctx<'a> = (Option<i64>, Option<i64>, &'a str);
 
+/// One statement recording a cash sale of one line: `quantity` of `product` at 10 each, to
+/// `customer`, by the user in context; `extra` adds a column and its value to the line (", col",
+/// ", value"). Returns the line's id.
+fn one_line_sale(customer: i64, product: i64, quantity: &str, extra: (&str, &str)) -> String {
+    let total = format!("round({quantity} * 10, 2)");
+    let (extra_col, extra_val) = extra;
+    format!(
+        "with s as (insert into sales (idempotency_key, customer_id, user_id, total, tendered, change)
+                    values (gen_random_uuid(), {customer}, app.current_user_id(), {total}, {total}, 0) returning id),
+              l as (insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total{extra_col})
+                    select id, 1, {product}, 'x', {quantity}, 10, 0, {total}{extra_val} from s returning id, sale_id),
+              p as (insert into sale_payments (sale_id, method, amount) select sale_id, 'cash', {total} from l)
+         select id from l"
+    )
+}
+
 /// Runs `sql` as the login role in a request context, in a transaction of its own that is rolled
 /// back (committed when `commit`); returns the first column of the first row, if any.
 async fn run(c: &mut Client, ctx: Ctx<'_>, sql: &str, commit: bool) -> Result<Option<String>, Error> {
@@ -522,17 +538,7 @@ async fn units_that_are_not_divisible_take_whole_quantities_everywhere() {
     let (w, k) = (f.whole, f.kilos);
 
     // (what, who, statement with {p} for the product and {q} for the quantity, constraint)
-    let sale = |p: i64, q: &str| {
-        let total = format!("round({q} * 10, 2)");
-        format!(
-            "with s as (insert into sales (idempotency_key, customer_id, user_id, total, tendered, change)
-                        values (gen_random_uuid(), {cu}, app.current_user_id(), {total}, {total}, 0) returning id),
-                  l as (insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total)
-                        select id, 1, {p}, 'x', {q}, 10, 0, {total} from s returning sale_id)
-             insert into sale_payments (sale_id, method, amount) select sale_id, 'cash', {total} from l",
-            cu = f.customer,
-        )
-    };
+    let sale = |p: i64, q: &str| one_line_sale(f.customer, p, q, ("", ""));
     let cart = |p: i64, q: &str| {
         format!(
             // two statements: the line's policy must see the person's draft
@@ -985,18 +991,8 @@ async fn product_codes_follow_their_patterns_and_a_sale_line_takes_the_products_
     );
 
     // the line's cost: the product's (5), whatever the shop's people may do
-    let sale = |extra_col: &str, extra_val: &str| {
-        format!(
-            "with s as (insert into sales (idempotency_key, customer_id, user_id, total, tendered, change)
-                        values (gen_random_uuid(), {cu}, app.current_user_id(), 10, 10, 0) returning id),
-                  l as (insert into sale_lines (sale_id, position, product_id, description, quantity, unit_price, discount, total{extra_col})
-                        select id, 1, {p}, 'x', 1, 10, 0, 10{extra_val} from s returning id, sale_id),
-                  p as (insert into sale_payments (sale_id, method, amount) select sale_id, 'cash', 10 from l)
-             select id from l",
-            cu = f.customer,
-            p = f.whole,
-        )
-    };
+    let sale =
+        |extra_col: &str, extra_val: &str| one_line_sale(f.customer, f.whole, "1", (extra_col, extra_val));
     for ctx in [owner, admin, staff] {
         let line = assert_ok(run(&mut c, ctx, &sale("", ""), true).await, ctx.2).expect("a line id");
         let cost: rust_decimal::Decimal = f
